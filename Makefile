@@ -1,0 +1,44 @@
+# Secure AI Data Pipelines — the two commands are `make demo` and `make test`.
+# Every target ensures set-up first; set-up is idempotent (a stamp file records
+# what was installed, and it re-runs only when a lock file changes).
+
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.lab-installed
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test test-fast up down status bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+$(STAMP): requirements.txt pyproject.toml package.json scripts/setup.sh
+	@PYTHON=$(PYTHON) bash scripts/setup.sh
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create the venv, install pinned packages, npm tools and local certificates
+
+demo: setup ## set up, then run the main job (end-to-end scenario on the local cloud)
+	$(PY) ingestion/aws/kinesis_ingest.py --records 1000
+
+test: setup ## run the whole test suite (what CI runs)
+	$(PY) -m pytest
+
+test-fast: setup ## the suite without the slow end-to-end tests
+	$(PY) -m pytest -m "not slow"
+
+up: setup ## start the local cloud emulators and leave them running
+	$(PY) -m lab up
+
+down: setup ## stop the emulators started by `make up`
+	$(PY) -m lab down
+
+status: setup ## show which emulators run, and where
+	$(PY) -m lab status
+
+bench: setup ## ingestion and encryption benchmark (prints figures, last line JSON)
+	$(PY) ingestion/bench.py
+
+clean: ## remove run-time state (.lab/), reports; keeps the venv
+	rm -rf .lab reports

@@ -1,0 +1,1 @@
+"""Streaming ingestion: record contract, producers and consumers per cloud."""

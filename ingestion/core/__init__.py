@@ -1,0 +1,1 @@
+"""Cloud-agnostic ingestion core: validate, deduplicate, batch, land, verify."""

@@ -1,0 +1,215 @@
+"""The record contract shared by every silo, and producer signatures.
+
+A record is one training example plus its provenance. Producers sign records
+with their own Ed25519 key; consumers verify the signature against the keys
+they trust before landing anything, so every landed record can be traced to
+the producer that sent it.
+
+Why pydantic: one typed model gives validation whose errors name the field,
+and exports the JSON Schema that documents the contract (``record.schema.json``).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lab.config import settings
+
+Silo = Literal["aws", "azure", "gcp"]
+SILOS: tuple[str, ...] = ("aws", "azure", "gcp")
+
+#: Largest encoded record a consumer accepts (Kinesis allows 1 MiB; we are stricter).
+MAX_RECORD_BYTES = 64 * 1024
+MAX_FEATURES = 4096
+#: Domain separation: a signature over a record can never be mistaken for another message.
+SIGNING_PREFIX = b"secure-ai-lab/record/v1\n"
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+PRODUCER_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+
+class RecordError(ValueError):
+    """A record broke the contract. ``field`` names the offending field ('' for the whole record)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}" if field else reason)
+
+
+class Record(BaseModel):
+    """One signed training example. Exactly these fields, nothing else."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+    id: str = Field(pattern=ID_PATTERN, description="Unique id; safe as a storage key part (no '/', no '..').")
+    silo: Silo
+    producer: str = Field(pattern=PRODUCER_PATTERN, description="Name of the producer whose key signed it.")
+    timestamp: str = Field(description="RFC 3339 time with a UTC offset, e.g. 2026-11-25T10:00:00+00:00.")
+    features: list[float] = Field(min_length=1, max_length=MAX_FEATURES)
+    label: int = Field(ge=0, le=9999)
+    signature: str = Field(default="", max_length=128, description="Base64 Ed25519 signature of the other fields.")
+
+    @field_validator("id")
+    @classmethod
+    def _no_dot_segments(cls, value: str) -> str:
+        if ".." in value:
+            raise ValueError("must not contain '..'")
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _aware_time(cls, value: str) -> str:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not an RFC 3339 / ISO 8601 time") from None
+        if parsed.tzinfo is None:
+            raise ValueError("needs a UTC offset (e.g. +00:00)")
+        return value
+
+    @field_validator("features")
+    @classmethod
+    def _finite(cls, value: list[float]) -> list[float]:
+        if not all(math.isfinite(v) for v in value):
+            raise ValueError("must be finite numbers (no NaN or infinity)")
+        return value
+
+    def signing_bytes(self) -> bytes:
+        """The canonical bytes a producer signs: every field but the signature."""
+        body = self.model_dump(exclude={"signature"})
+        return SIGNING_PREFIX + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":"))
+
+
+def parse_record(raw: bytes | str | dict[str, Any]) -> Record:
+    """Decode and validate one record; raise RecordError naming the field at fault."""
+    if isinstance(raw, (bytes, bytearray)):
+        if len(raw) > MAX_RECORD_BYTES:
+            raise RecordError("", f"record is {len(raw)} bytes; the limit is {MAX_RECORD_BYTES}")
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RecordError("", "not valid UTF-8") from None
+    if isinstance(raw, str):
+        if len(raw) > MAX_RECORD_BYTES:
+            raise RecordError("", f"record is over {MAX_RECORD_BYTES} bytes")
+        try:
+            raw = json.loads(raw, parse_constant=_reject_constant)
+        except RecordError:
+            raise
+        except (ValueError, RecursionError) as exc:
+            raise RecordError("", f"not valid JSON ({type(exc).__name__})") from None
+    if not isinstance(raw, dict):
+        raise RecordError("", "a record must be a JSON object")
+    try:
+        return Record.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or ""
+        raise RecordError(field, first["msg"]) from None
+
+
+def _reject_constant(name: str) -> float:
+    raise RecordError("features", f"{name} is not allowed (must be finite numbers)")
+
+
+def record_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the record contract (documented in ingestion/record.schema.json)."""
+    return Record.model_json_schema()
+
+
+# -- producer keys ---------------------------------------------------------------------
+
+
+def producer_key_dir() -> Path:
+    return settings().keys_dir / "producers"
+
+
+def _key_paths(producer: str, key_dir: Path | None) -> tuple[Path, Path]:
+    if not _valid_producer(producer):
+        raise RecordError("producer", f"invalid producer name {producer!r}")
+    base = key_dir or producer_key_dir()
+    return base / f"{producer}.key", base / f"{producer}.pub"
+
+
+def _valid_producer(name: str) -> bool:
+    return re.fullmatch(PRODUCER_PATTERN, name) is not None
+
+
+def producer_signing_key(producer: str, key_dir: Path | None = None) -> Ed25519PrivateKey:
+    """Load this producer's private key, creating it (mode 0600) on first use."""
+    private_path, public_path = _key_paths(producer, key_dir)
+    if private_path.exists():
+        key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise RecordError("producer", f"{private_path} is not an Ed25519 key")
+        return key
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    tmp = private_path.with_suffix(".tmp")
+    tmp.touch(mode=0o600)
+    tmp.write_bytes(pem)
+    tmp.replace(private_path)
+    public_path.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return key
+
+
+def sign_record(record: Record, key: Ed25519PrivateKey) -> Record:
+    """A copy of the record carrying the producer's signature."""
+    signature = base64.b64encode(key.sign(record.signing_bytes())).decode()
+    return record.model_copy(update={"signature": signature})
+
+
+class TrustStore:
+    """Producer name -> public key. By default: every producer key generated on this machine."""
+
+    def __init__(self, keys: dict[str, Ed25519PublicKey] | None = None) -> None:
+        self.keys: dict[str, Ed25519PublicKey] = dict(keys or {})
+
+    @classmethod
+    def from_dir(cls, key_dir: Path | None = None) -> TrustStore:
+        base = key_dir or producer_key_dir()
+        keys: dict[str, Ed25519PublicKey] = {}
+        for path in sorted(base.glob("*.pub")) if base.exists() else []:
+            key = serialization.load_pem_public_key(path.read_bytes())
+            if isinstance(key, Ed25519PublicKey):
+                keys[path.stem] = key
+        return cls(keys)
+
+    def revoke(self, producer: str) -> None:
+        """Stop trusting a producer (e.g. after its key was stolen)."""
+        self.keys.pop(producer, None)
+
+    def verify(self, record: Record) -> None:
+        """Raise RecordError unless the record carries a valid signature of a trusted producer."""
+        if not record.signature:
+            raise RecordError("signature", "missing: unsigned records are not accepted")
+        key = self.keys.get(record.producer)
+        if key is None:
+            raise RecordError("producer", f"unknown or revoked producer {record.producer!r}")
+        try:
+            signature = base64.b64decode(record.signature, validate=True)
+        except ValueError:
+            raise RecordError("signature", "not valid base64") from None
+        try:
+            key.verify(signature, record.signing_bytes())
+        except InvalidSignature:
+            raise RecordError("signature", f"does not verify with the key of {record.producer!r}") from None

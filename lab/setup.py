@@ -1,0 +1,21 @@
+"""One-time local preparation run by `make setup` (idempotent).
+
+Each cloud module may add a preparation step here (certificates for the HTTPS
+emulators, the offline DuckDB extension for BigQuery, ...).
+"""
+from __future__ import annotations
+
+from lab.config import settings
+
+
+def main() -> int:
+    cfg = settings()
+    for folder in (cfg.run_dir, cfg.keys_dir, cfg.certs_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    cfg.keys_dir.chmod(0o700)
+    print(f"local state in {cfg.state_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
