@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import shutil
 import sys
-import urllib.request
 from pathlib import Path
 
 from lab.config import settings
-from lab.localcloud.base import LOOPBACK, Emulator
+from lab.localcloud.base import LOOPBACK, Emulator, http_ready
 
 #: Obviously fake credentials. moto accepts any; real AWS rejects these.
 FAKE_AWS_ACCESS_KEY_ID = "FAKEEMULATORACCESSKEY"
-FAKE_AWS_SECRET_ACCESS_KEY = "fake-emulator-secret-not-a-real-key"
+FAKE_AWS_SECRET_ACCESS_KEY = "fake-emulator-secret-not-a-real-key"  # pragma: allowlist secret
 
 
 def _moto_server() -> str:
@@ -42,10 +41,4 @@ class MotoServer(Emulator):
         }
 
     def is_ready(self, port: int, extra_ports: dict[str, int]) -> bool:
-        try:
-            with urllib.request.urlopen(  # noqa: S310 - fixed loopback URL
-                f"http://{LOOPBACK}:{port}/moto-api/data.json", timeout=1
-            ) as resp:
-                return resp.status == 200
-        except OSError:
-            return False
+        return http_ready(f"http://{LOOPBACK}:{port}/moto-api/data.json")

@@ -36,6 +36,22 @@ def port_open(port: int, host: str = LOOPBACK, timeout: float = 0.5) -> bool:
         return False
 
 
+def http_ready(url: str, timeout: float = 1.0, context: object | None = None) -> bool:
+    """True when a GET on a loopback URL answers with any HTTP status (the server is up)."""
+    import urllib.error
+    import urllib.request
+
+    if not url.startswith(("http://127.0.0.1:", "https://127.0.0.1:")):
+        raise ValueError("health checks only target the loopback emulators")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout, context=context):  # nosec B310 - loopback http(s) only, checked above
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
 def pid_alive(pid: int) -> bool:
     """True when a process with this pid exists (and is not a zombie we can reap)."""
     try:
