@@ -43,7 +43,7 @@ def test_bandit_reports_no_medium_or_high_issue() -> None:
 def test_every_nosec_says_why() -> None:
     unexplained = []
     for name in tracked_files():
-        if not name.endswith(".py"):
+        if not name.endswith(".py") or name == "tests/security/test_static.py":
             continue
         for number, line in enumerate((REPO_ROOT / name).read_text(errors="replace").splitlines(), 1):
             if re.search(r"#\s*nosec\b", line) and not re.search(r"#\s*nosec\s+B\d+.*\S+\s*-\s*\S+", line):
