@@ -17,7 +17,7 @@ class LabError(Exception):
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a clear error to stderr and exit non-zero."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise SystemExit(code)
 
 
