@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.lab-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-fast up down status bench clean
+.PHONY: help setup demo test test-fast up down status bench bench-poison clean fl
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -39,6 +39,12 @@ status: setup ## show which emulators run, and where
 
 bench: setup ## ingestion and encryption benchmark (prints figures, last line JSON)
 	$(PY) ingestion/bench.py
+
+fl: setup ## federated learning: default secure simulation (SecAgg+ + DP), writes models/
+	$(PY) federated-learning/run.py
+
+bench-poison: setup ## poisoning detectors vs stock ART on digits + MNIST subset (several seeds; tables in reports/)
+	$(PY) poisoning-detection/bench.py --datasets digits mnist --seeds 0 1 2 --out reports/bench-poison.md
 
 clean: ## remove run-time state (.lab/), reports; keeps the venv
 	rm -rf .lab reports

@@ -44,6 +44,15 @@ class LabSettings(BaseSettings):
         description="Prefix of every cloud resource the lab creates.",
     )
     emulator_start_timeout_s: float = Field(default=60.0, gt=0)
+    # Azure silo. In local mode the endpoints come from the emulators (LAB_AZURE_*_URL set by
+    # lab.localcloud.azure); in real mode from these fields, with DefaultAzureCredential.
+    azure_blob_account_url: str = Field(default="", description="Real mode: https://ACCOUNT.blob.core.windows.net")
+    azure_vault_url: str = Field(default="", description="Real mode: https://VAULT.vault.azure.net")
+    azure_eventhub_namespace: str = Field(default="", description="Real mode: NAMESPACE.servicebus.windows.net")
+    azure_eventhub_name: str = Field(default="secure-ai-lab-records", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$")
+    azure_eventhub_partitions: int = Field(default=4, ge=1, le=32)
+    azure_container: str = Field(default="secure-ai-lab-landing", pattern=r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
+    azure_key_name: str = Field(default="secure-ai-lab-azure-kek", pattern=r"^[0-9A-Za-z-]{1,127}$")
 
     def mode(self, cloud: str) -> Mode:
         """The mode of one cloud by name ('aws', 'azure', 'gcp')."""

@@ -14,6 +14,10 @@ def main() -> int:
         folder.mkdir(parents=True, exist_ok=True)
     cfg.keys_dir.chmod(0o700)
     print(f"local state in {cfg.state_dir}")
+    from lab.localcloud.gcp import prepare_bigquery_offline
+
+    prepare_bigquery_offline()  # bqemulator: DuckDB spatial extension from its wheel, never downloaded
+    print("BigQuery emulator prepared for offline use")
     return 0
 
 

@@ -36,6 +36,7 @@ class LocalCloud:
         self.names = _resolve(names)
         self.services: dict[str, RunningService] = {}
         self.owned: list[str] = []
+        self._saved_env: dict[str, str | None] = {}
 
     @property
     def env(self) -> dict[str, str]:
@@ -57,14 +58,23 @@ class LocalCloud:
         except BaseException:
             self.stop()
             raise
-        os.environ.update(self.env)
+        for key, value in self.env.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
         return self
 
     def stop(self) -> None:
-        """Stop the emulators this session started; leave the others running."""
+        """Stop the emulators this session started, leave the others running, and put the
+        environment back as it was (so SDK clients made later do not point at a stopped port)."""
         for name in reversed(self.owned):
             SERVICES[name].stop(self.services.get(name))
         self.owned.clear()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
 
 
 @contextmanager
@@ -81,6 +91,7 @@ def up(names: Iterable[str]) -> list[RunningService]:
     """Start (or find) emulators and leave them running for later scripts."""
     cloud = LocalCloud(names).start()
     cloud.owned.clear()  # `make down` stops them, not us
+    cloud._saved_env.clear()  # and the caller keeps the endpoints
     return list(cloud.services.values())
 
 

@@ -1,0 +1,1 @@
+"""The AWS silo: Kinesis Data Streams -> validating consumer -> S3 (SSE-KMS + envelope encryption)."""

@@ -1,0 +1,141 @@
+"""The Azure silo's ingestion run, end to end: provision, produce, consume, verify.
+
+Importable (tests and the benchmark call it); ``eventhub_ingest.py`` is its thin
+command line. Envelope encryption goes through
+``CachingKeyProvider(AzureKeyVaultProvider(vault, key))``; ``kms_calls`` counts
+every Key Vault request the provider made (key lookups and unwraps; wraps use
+the public key locally).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tqdm import tqdm
+
+from encryption.cache import CachingKeyProvider
+from encryption.providers.azure_keyvault import AzureKeyVaultProvider
+from ingestion.azure.blobstore import BlobStore
+from ingestion.azure.consumer import DEFAULT_BATCH_SIZE, EventHubConsumer
+from ingestion.azure.endpoints import credential
+from ingestion.azure.producer import EventHubProducer
+from ingestion.azure.provision import AzureResources, consumer_client, producer_client, provision
+from ingestion.core.checkpoint import Checkpoint, CheckpointStore, checkpoint_key
+from ingestion.core.landing import batch_prefix, deadletter_prefix
+from ingestion.core.pipeline import BatchLander
+from ingestion.core.summary import IngestSummary
+from ingestion.core.verify import VerifyResult, verify_landing
+from ingestion.records import TrustStore
+from lab.cli import LabError
+
+SILO = "azure"
+
+
+@dataclass
+class Silo:
+    """The clients and stores of one run, built from provisioned resources."""
+
+    resources: AzureResources
+    store: BlobStore
+    keyvault: AzureKeyVaultProvider
+    provider: CachingKeyProvider
+
+    @classmethod
+    def connect(cls, resources: AzureResources, credential_override: Any = None) -> Silo:
+        ep = resources.endpoints
+        cred = credential_override or credential()
+        kv = AzureKeyVaultProvider(ep.vault_url, resources.key_name, credential=cred, connection_verify=ep.verify())
+        store = BlobStore(ep.blob_url, resources.container, cred, ep.verify())
+        return cls(resources, store, kv, CachingKeyProvider(kv))
+
+    def checkpoints(self) -> CheckpointStore:
+        return CheckpointStore(self.store, checkpoint_key(SILO, self.resources.hub))
+
+    def lander(self, dataset: str, trust: TrustStore) -> BatchLander:
+        return BatchLander(self.store, self.provider, SILO, dataset, trust, self.checkpoints())
+
+    def producer_client(self) -> Any:
+        return producer_client(self.resources.endpoints)
+
+    def consumer_client(self) -> Any:
+        return consumer_client(self.resources.endpoints)
+
+
+def reset(silo: Silo, dataset: str) -> None:
+    """Start clean: remove landed objects and checkpoints, and start reading at the hub's current end.
+
+    Events cannot be deleted from an event hub (they age out with retention), so a
+    reset moves the consumer's checkpoint past everything already in the hub.
+    """
+    for prefix in (batch_prefix(SILO, dataset), deadletter_prefix(SILO), f"checkpoints/silo={SILO}/"):
+        silo.store.delete_prefix(prefix)
+    with silo.consumer_client() as client:
+        ends = EventHubConsumer(lambda: client, None).targets(client)  # type: ignore[arg-type]
+    silo.checkpoints().save(Checkpoint(positions={pid: str(seq) for pid, seq in ends.items() if seq >= 0}))
+
+
+def _bar(total: int, desc: str, show: bool) -> tqdm:
+    return tqdm(total=total, desc=desc, unit="rec", disable=not show, leave=False)
+
+
+def run_ingest(
+    lines: Sequence[bytes],
+    dataset: str = "digits",
+    do_reset: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    show_progress: bool = True,
+    trust: TrustStore | None = None,
+    max_batches: int | None = None,
+) -> tuple[IngestSummary, VerifyResult]:
+    """Provision, send ``lines`` to the hub, consume and land them, then verify the landing."""
+    if not lines and max_batches is None:
+        raise LabError("nothing to send: the input had no records")
+    summary = IngestSummary(silo=SILO, dataset=dataset)
+    with summary.timed("provision"):
+        resources = provision()
+        silo = Silo.connect(resources)
+        if do_reset:
+            reset(silo, dataset)
+    trust = trust or TrustStore.from_dir()
+    lander = silo.lander(dataset, trust)
+    with summary.timed("produce"), _bar(len(lines), "produce", show_progress) as bar, silo.producer_client() as client:
+        produced = EventHubProducer(client).put_all(lines, bar.update)
+    with summary.timed("consume"), _bar(len(lines), "consume", show_progress) as bar:
+        consumer = EventHubConsumer(silo.consumer_client, lander, batch_size)
+        consumed = consumer.run(max_batches=max_batches, progress=bar.update)
+    calls_ingest = silo.keyvault.calls
+    with summary.timed("verify"):
+        result = verify_landing(
+            silo.store, silo.provider, SILO, dataset, trust,
+            expected_ids=lander.checkpoint.accepted_ids, expected_dead_letters=lander.checkpoint.dead_lettered,
+        )
+    if max_batches is None and consumed.read < produced.sent:
+        result.errors.append(f"sent {produced.sent} records but the consumer read only {consumed.read}")
+    if consumed.landed + consumed.dead_lettered != consumed.read:
+        result.errors.append("some records read were neither landed nor dead-lettered")
+    summary.sent = produced.sent
+    summary.landed = consumed.landed
+    summary.dead_lettered = consumed.dead_lettered
+    summary.duplicates = consumed.duplicates
+    summary.batches = consumed.batches
+    summary.kms_calls = silo.keyvault.calls
+    summary.verified = result.verified
+    summary.extra = {
+        "read": consumed.read,
+        "dead_letter_fields": consumed.reasons,
+        "send_batches": produced.batches,
+        "retried_batches": produced.retried_batches,
+        "kms_calls_ingest": calls_ingest,
+        "total_landed_records": result.records,
+        "total_landed_batches": result.batches,
+        "event_hub": resources.hub,
+        "partitions": len(resources.partition_ids),
+        "container": resources.container,
+        "key_id": silo.keyvault.current_key_id(),
+        "verify_errors": result.errors[:10],
+    }
+    return summary, result
+
+
+__all__ = ["SILO", "Silo", "reset", "run_ingest"]

@@ -1,0 +1,67 @@
+"""Command-line pieces every silo's ingestion script shares (same flags, same checks).
+
+A silo script adds its own flags, then::
+
+    add_ingest_arguments(p, silo="aws", batch_default=500, batch_help="GetRecords limit per batch")
+    args = p.parse_args(argv)
+    lines = input_lines(args, "aws")
+    do_reset = wants_reset(args, "aws")
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lab.cli import LabError, positive_int
+
+
+def add_ingest_arguments(p: argparse.ArgumentParser, silo: str, batch_default: int, batch_help: str) -> None:
+    """--records | --source, --seed, --with-invalid, --dataset, --batch-size, --reset | --keep, --json."""
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--records", type=positive_int, default=1000,
+                     help="generate this many signed sample records (default 1000)")
+    src.add_argument("--source", type=Path, help="send the lines of this JSONL file instead (as-is)")
+    p.add_argument("--seed", type=int, default=0, help="seed of generated records (default 0)")
+    p.add_argument("--with-invalid", type=int, default=0, metavar="K",
+                   help="mix K invalid records into the generated ones (they must be dead-lettered)")
+    p.add_argument("--dataset", default="digits", help="dataset name in the landing layout (default digits)")
+    p.add_argument("--batch-size", type=positive_int, default=batch_default,
+                   help=f"{batch_help} (default {batch_default})")
+    keep = p.add_mutually_exclusive_group()
+    keep.add_argument("--reset", dest="reset", action="store_true", default=None,
+                      help="start from an empty stream and landing zone for this silo (default on the local cloud)")
+    keep.add_argument("--keep", dest="reset", action="store_false",
+                      help=f"keep earlier runs' data (default against real {silo.upper()}): "
+                           "re-sent ids become duplicates")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+
+def input_lines(args: argparse.Namespace, silo: str) -> list[bytes]:
+    """The raw lines to send: the --source file as-is, or generated records (+ --with-invalid faults).
+
+    Checks the flags first (a bad --dataset fails here, before any emulator starts)."""
+    from ingestion import samples
+    from ingestion.core.landing import batch_prefix
+
+    try:
+        batch_prefix(silo, args.dataset)
+    except ValueError as exc:
+        raise LabError(f"--dataset: {exc}") from None
+    if args.with_invalid < 0:
+        raise LabError("--with-invalid must be >= 0")
+    if args.source is not None:
+        if args.with_invalid:
+            raise LabError("--with-invalid applies to generated records, not to --source")
+        try:
+            return samples.read_jsonl(args.source)
+        except OSError as exc:
+            raise LabError(f"cannot read {args.source}: {exc.strerror}") from None
+    valid = samples.generate_records(silo, args.records, seed=args.seed)
+    return samples.mixed_lines(valid, samples.invalid_examples(valid, args.with_invalid, args.seed), args.seed)
+
+
+def wants_reset(args: argparse.Namespace, cloud: str) -> bool:
+    """--reset / --keep as given, else: reset on the local cloud, keep against a real account."""
+    from lab.config import settings
+
+    return bool(args.reset) if args.reset is not None else settings().mode(cloud) == "local"

@@ -1,0 +1,111 @@
+"""One consumer step, the same on every cloud: validate a batch, land it, then checkpoint.
+
+A cloud consumer reads raw records from its stream (Kinesis shard, Event Hubs
+partition, Pub/Sub subscription), names the batch after its stream position and
+hands it to :meth:`BatchLander.land`. The order inside is the whole guarantee:
+
+1. validate (signature, contract, dedupe against ids accepted so far);
+2. land the accepted records and the dead letters (envelope-encrypted);
+3. only then save the checkpoint (new positions + accepted ids).
+
+If anything fails before step 3, the in-memory state rolls back to the last
+checkpoint, so a retry or a restart decides exactly as the first attempt did.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from encryption.providers.base import KeyProvider
+from ingestion.core.checkpoint import Checkpoint, CheckpointStore
+from ingestion.core.landing import write_batch, write_deadletters
+from ingestion.core.store import ObjectStore
+from ingestion.core.validate import Validator
+from ingestion.records import TrustStore
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one landed batch contained."""
+
+    batch_id: str
+    landed: int
+    dead_lettered: int
+    duplicates: int
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass
+class ConsumeStats:
+    """What one consumer run did (this run only; running totals live in the checkpoint)."""
+
+    read: int = 0
+    landed: int = 0
+    dead_lettered: int = 0
+    duplicates: int = 0
+    batches: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def add(self, result: BatchResult, read: int) -> None:
+        """Count one landed batch of ``read`` raw records."""
+        self.read += read
+        self.landed += result.landed
+        self.dead_lettered += result.dead_lettered
+        self.duplicates += result.duplicates
+        self.batches += 1 if result.landed else 0
+        for reason in result.reasons:
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+
+class BatchLander:
+    """Validates, lands and checkpoints batches for one silo's dataset."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        provider: KeyProvider,
+        silo: str,
+        dataset: str,
+        trust: TrustStore,
+        checkpoints: CheckpointStore,
+    ) -> None:
+        self.store = store
+        self.provider = provider
+        self.silo = silo
+        self.dataset = dataset
+        self.checkpoints = checkpoints
+        self.checkpoint: Checkpoint = checkpoints.load()
+        self.validator = Validator(trust, set(self.checkpoint.accepted_ids))
+
+    def position(self, partition: str) -> str | None:
+        """The last position checkpointed for a shard/partition (None: start from the oldest)."""
+        return self.checkpoint.positions.get(partition)
+
+    def land(
+        self, batch_id: str, items: Sequence[tuple[bytes, str]], positions: Mapping[str, str]
+    ) -> BatchResult:
+        """Validate (raw, position) items, land them under batch_id, then checkpoint ``positions``."""
+        try:
+            accepted, dead = self.validator.check_all(items)
+            if accepted:
+                write_batch(self.store, self.provider, self.silo, self.dataset, batch_id,
+                            [a.record for a in accepted])
+            if dead:
+                write_deadletters(self.store, self.provider, self.silo, batch_id, dead)
+            new = self.checkpoint.copy()
+            new.positions.update(positions)
+            new.accepted_ids.update(a.record.id for a in accepted)
+            new.dead_lettered += len(dead)
+            new.batches += 1 if accepted else 0
+            self.checkpoints.save(new)
+        except BaseException:
+            self.validator.seen_ids = set(self.checkpoint.accepted_ids)  # roll back to what is durable
+            raise
+        self.checkpoint = new
+        return BatchResult(
+            batch_id=batch_id,
+            landed=len(accepted),
+            dead_lettered=len(dead),
+            duplicates=sum(1 for d in dead if d.is_duplicate),
+            reasons=tuple(d.field or "(record)" for d in dead),
+        )

@@ -1,0 +1,268 @@
+"""A small Azure Key Vault (keys) emulator over HTTPS for azure-keyvault-keys.
+
+Why our own: no Key Vault emulator is obtainable on these machines (the known
+ones are not on the registries we can reach). This server implements the keys
+subset the lab uses, with Key Vault's wire shapes:
+
+- the ``401`` Bearer challenge (``WWW-Authenticate: Bearer authorization=...,
+  resource="https://vault.azure.net"``) and a bearer token whose ``aud`` must be
+  the vault resource and which must not be expired (the signature is NOT checked:
+  tokens come from ``lab.emulators.identity``);
+- create RSA key, get (latest or a version), list versions, rotate,
+  rotation policy get/update, wrapKey/unwrapKey with RSA-OAEP-256 (and RSA-OAEP);
+- errors shaped like Key Vault's: ``{"error": {"code": "KeyNotFound", ...}}``
+  (404), ``BadParameter`` (400), ``Unauthorized`` (401).
+
+Private key material never leaves this process: wrap can be done by the client
+with the public key, unwrap only here. With ``--data-dir`` keys persist in a
+0600 JSON file so landed data stays readable after a restart.
+
+Not emulated (the fidelity table says so): access policies / RBAC (any valid
+token may do anything), HSM protection, soft delete and purge, automatic
+rotation from the policy (the policy is stored and returned, not acted on),
+key expiry enforcement, EC keys.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from lab.emulators import JsonHandler, emulator_parser, serve
+
+RESOURCE = "https://vault.azure.net"
+FAKE_TENANT = "00000000-0000-0000-0000-00000000fa4e"
+CHALLENGE = f'Bearer authorization="https://login.microsoftonline.com/{FAKE_TENANT}", resource="{RESOURCE}"'
+DEFAULT_OPS = ["encrypt", "decrypt", "wrapKey", "unwrapKey"]
+NAME_RE = r"[0-9A-Za-z-]{1,127}"
+OAEP = {
+    "RSA-OAEP-256": lambda: padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
+}
+DEFAULT_POLICY = {"lifetimeActions": [{"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Notify"}}],
+                  "attributes": {}}
+
+
+class VaultError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64url(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError):
+        raise VaultError(400, "BadParameter", "value is not base64url") from None
+
+
+def int_b64(n: int) -> str:
+    return b64url(n.to_bytes((n.bit_length() + 7) // 8, "big"))
+
+
+class Vault:
+    """Keys by name, each a list of versions (newest last), plus rotation policies."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self.keys: dict[str, dict[str, Any]] = {}
+        if path is not None and path.exists():
+            self.keys = json.loads(path.read_text())
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.touch(mode=0o600)
+        tmp.write_text(json.dumps(self.keys))
+        tmp.replace(self.path)
+
+    def _key(self, name: str) -> dict[str, Any]:
+        if name not in self.keys:
+            raise VaultError(404, "KeyNotFound", f"A key with (name/id) {name} was not found in this key vault.")
+        return self.keys[name]
+
+    def version(self, name: str, version: str = "") -> dict[str, Any]:
+        versions = self._key(name)["versions"]
+        if not version:
+            return versions[-1]
+        for item in versions:
+            if item["version"] == version:
+                return item
+        raise VaultError(404, "KeyNotFound", f"A key with (name/id) {name}/{version} was not found in this key vault.")
+
+    def add_version(self, name: str, size: int, ops: list[str], kty: str) -> dict[str, Any]:
+        private = rsa.generate_private_key(public_exponent=65537, key_size=size)
+        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()).decode()
+        now = int(time.time())
+        item = {"version": uuid.uuid4().hex, "pem": pem, "ops": ops, "kty": kty, "created": now, "updated": now}
+        entry = self.keys.setdefault(name, {"versions": [], "policy": None})
+        entry["versions"].append(item)
+        self.save()
+        return item
+
+
+def private_key(item: dict[str, Any]) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(item["pem"].encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
+class VaultHandler(JsonHandler):
+    @property
+    def vault(self) -> Vault:
+        return self.server.vault  # type: ignore[attr-defined]
+
+    def base_url(self) -> str:
+        return f"https://{self.headers.get('Host', '127.0.0.1')}"
+
+    def bundle(self, name: str, item: dict[str, Any]) -> dict[str, Any]:
+        numbers = private_key(item).public_key().public_numbers()
+        return {
+            "key": {"kid": f"{self.base_url()}/keys/{name}/{item['version']}", "kty": item["kty"],
+                    "key_ops": item["ops"], "n": int_b64(numbers.n), "e": int_b64(numbers.e)},
+            "attributes": {"enabled": True, "created": item["created"], "updated": item["updated"],
+                           "recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90},
+        }
+
+    def authorized(self) -> bool:
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return False
+        try:
+            jwt.decode(auth[7:], options={"verify_signature": False, "verify_exp": True, "verify_nbf": True,
+                                          "verify_aud": True, "require": ["exp", "aud"]},
+                       audience=[RESOURCE, RESOURCE + "/"])
+        except jwt.PyJWTError:
+            return False
+        return True
+
+    def route(self, method: str) -> None:
+        body = self.read_body()
+        if not self.authorized():
+            self.send_json(401, {"error": {"code": "Unauthorized", "message": "AKV10000: Request is missing a Bearer or PoP token."}},
+                           {"WWW-Authenticate": CHALLENGE})
+            return
+        try:
+            request = json.loads(body) if body else {}
+            if not isinstance(request, dict):
+                raise VaultError(400, "BadParameter", "the request body must be a JSON object")
+            status, reply = self.dispatch(method, urlsplit(self.path).path.rstrip("/"), request)
+        except VaultError as exc:
+            status, reply = exc.status, {"error": {"code": exc.code, "message": exc.message}}
+        except json.JSONDecodeError:
+            status, reply = 400, {"error": {"code": "BadParameter", "message": "the request body is not JSON"}}
+        self.send_json(status, reply)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.route("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.route("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self.route("PUT")
+
+    def dispatch(self, method: str, path: str, req: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        vault = self.vault
+        with vault.lock:
+            if m := re.fullmatch(rf"/keys/({NAME_RE})/create", path):
+                if method != "POST":
+                    raise VaultError(405, "MethodNotAllowed", "use POST")
+                kty = req.get("kty")
+                if kty not in ("RSA", "RSA-HSM"):
+                    raise VaultError(400, "BadParameter", f"kty {kty!r} is not supported here (RSA only)")
+                size = int(req.get("key_size") or 2048)
+                if size not in (2048, 3072, 4096):
+                    raise VaultError(400, "BadParameter", f"key_size {size} is not supported")
+                ops = req.get("key_ops") or DEFAULT_OPS
+                return 200, self.bundle(m[1], vault.add_version(m[1], size, ops, kty))
+            if m := re.fullmatch(rf"/keys/({NAME_RE})/rotate", path):
+                last = vault.version(m[1])
+                size = private_key(last).key_size
+                return 200, self.bundle(m[1], vault.add_version(m[1], size, last["ops"], last["kty"]))
+            if m := re.fullmatch(rf"/keys/({NAME_RE})/rotationpolicy", path):
+                entry = vault._key(m[1])
+                if method == "PUT":
+                    entry["policy"] = self.check_policy(req)
+                    vault.save()
+                policy = entry["policy"] or DEFAULT_POLICY
+                return 200, {"id": f"{self.base_url()}/keys/{m[1]}/rotationpolicy", **policy}
+            if m := re.fullmatch(rf"/keys/({NAME_RE})/versions", path):
+                items = [self.bundle(m[1], item) for item in vault._key(m[1])["versions"]]
+                return 200, {"value": [{"kid": b["key"]["kid"], "attributes": b["attributes"]} for b in items],
+                             "nextLink": None}
+            if m := re.fullmatch(rf"/keys/({NAME_RE})/([0-9a-f]{{32}})/(wrapkey|unwrapkey|encrypt|decrypt)", path):
+                return 200, self.crypto(m[1], m[2], m[3], req)
+            if m := re.fullmatch(rf"/keys/({NAME_RE})(?:/([0-9a-f]{{32}}))?", path):
+                return 200, self.bundle(m[1], vault.version(m[1], m[2] or ""))
+        raise VaultError(404, "NotFound", f"no such operation: {method} {path}")
+
+    @staticmethod
+    def check_policy(req: dict[str, Any]) -> dict[str, Any]:
+        actions = req.get("lifetimeActions") or []
+        for action in actions:
+            kind = str(action.get("action", {}).get("type", "")).lower()
+            trigger = action.get("trigger", {})
+            if kind not in ("rotate", "notify") or not (trigger.get("timeAfterCreate") or trigger.get("timeBeforeExpiry")):
+                raise VaultError(400, "BadParameter", "each lifetime action needs type Rotate/Notify and a trigger")
+        now = int(time.time())
+        attributes = dict(req.get("attributes") or {})
+        attributes.update({"created": attributes.get("created", now), "updated": now})
+        return {"lifetimeActions": actions, "attributes": attributes}
+
+    def crypto(self, name: str, version: str, op: str, req: dict[str, Any]) -> dict[str, Any]:
+        item = self.vault.version(name, version)
+        allowed = {"wrapkey": "wrapKey", "unwrapkey": "unwrapKey", "encrypt": "encrypt", "decrypt": "decrypt"}[op]
+        if allowed not in item["ops"]:
+            raise VaultError(403, "Forbidden", f"Operation {allowed} is not permitted on this key.")
+        alg = req.get("alg")
+        if alg not in OAEP:
+            raise VaultError(400, "BadParameter", f"algorithm {alg!r} is not supported (RSA-OAEP-256, RSA-OAEP)")
+        value = unb64url(str(req.get("value", "")))
+        key = private_key(item)
+        if op in ("wrapkey", "encrypt"):
+            out = key.public_key().encrypt(value, OAEP[alg]())
+        else:
+            try:
+                out = key.decrypt(value, OAEP[alg]())
+            except ValueError:
+                raise VaultError(400, "BadParameter", "The parameter is incorrect: decryption failed.") from None
+        return {"kid": f"{self.base_url()}/keys/{name}/{version}", "value": b64url(out)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = emulator_parser("python -m lab.emulators.keyvault", "Azure Key Vault (keys) emulator over HTTPS.")
+    parser.add_argument("--cert", type=Path, required=True, help="server certificate (PEM), e.g. from lab.tls")
+    parser.add_argument("--key", type=Path, required=True, help="server private key (PEM)")
+    parser.add_argument("--data-dir", type=Path, help="persist keys here (0600 file); default: memory only")
+    args = parser.parse_args(argv)
+    for path in (args.cert, args.key):
+        if not path.is_file():
+            parser.error(f"{path} does not exist")
+    store = args.data_dir / "keys.json" if args.data_dir else None
+    serve(VaultHandler, args.port, tls=(args.cert, args.key), vault=Vault(store))
+    return 0
+
+
+if __name__ == "__main__":
+    os.umask(0o077)
+    raise SystemExit(main())

@@ -1,0 +1,150 @@
+"""The record contract: each fault is rejected and names its field; samples are deterministic."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ingestion import samples
+from ingestion.records import (
+    MAX_RECORD_BYTES, Record, RecordError, TrustStore, parse_record, producer_signing_key, sign_record,
+)
+
+
+@pytest.fixture(scope="module")
+def good() -> Record:
+    return samples.generate_records("aws", 1, seed=3)[0]
+
+
+def body(record: Record, **changes: object) -> dict[str, object]:
+    out = json.loads(record.to_json())
+    out.update(changes)
+    return out
+
+
+def field_of(raw: bytes | str | dict[str, object]) -> str:
+    with pytest.raises(RecordError) as info:
+        parse_record(raw)
+    return info.value.field
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"id": ""}, "id"),
+        ({"id": "../../etc/passwd"}, "id"),
+        ({"id": "a..b"}, "id"),
+        ({"id": "a/b"}, "id"),
+        ({"silo": "oracle"}, "silo"),
+        ({"producer": "Bad Name"}, "producer"),
+        ({"timestamp": "yesterday"}, "timestamp"),
+        ({"timestamp": "2026-01-01T00:00:00"}, "timestamp"),
+        ({"features": []}, "features"),
+        ({"features": ["x"]}, "features.0"),
+        ({"label": -1}, "label"),
+        ({"label": "three"}, "label"),
+        ({"comment": "smuggled"}, "comment"),
+    ],
+)
+def test_each_field_error_is_named(good: Record, change: dict[str, object], field: str) -> None:
+    assert field_of(json.dumps(body(good, **change))) == field
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_features_are_rejected(good: Record, constant: str) -> None:
+    text = json.dumps(body(good)).replace('"features": [', f'"features": [{constant}, ', 1)
+    assert field_of(text) == "features"
+
+
+def test_missing_field_is_named(good: Record) -> None:
+    raw = body(good)
+    del raw["label"]
+    assert field_of(raw) == "label"
+
+
+def test_oversize_and_non_utf8_and_non_object(good: Record) -> None:
+    assert field_of(good.to_json().encode() + b" " * MAX_RECORD_BYTES) == ""
+    assert field_of(b'{"id": "\xff"}') == ""
+    assert field_of(b"[1, 2]") == ""
+    assert field_of(b"{not json") == ""
+
+
+def test_signature_checks(good: Record) -> None:
+    trust = TrustStore.from_dir()
+    trust.verify(good)  # the default producer's key is trusted on this machine
+    with pytest.raises(RecordError) as info:
+        trust.verify(good.model_copy(update={"signature": ""}))
+    assert info.value.field == "signature"
+    with pytest.raises(RecordError) as info:
+        trust.verify(good.model_copy(update={"label": (good.label + 1) % 10}))  # tampered after signing
+    assert info.value.field == "signature"
+    rogue = Ed25519PrivateKey.generate()
+    with pytest.raises(RecordError) as info:
+        trust.verify(sign_record(good, rogue))
+    assert info.value.field == "signature"
+    stranger = sign_record(good.model_copy(update={"producer": "nobody-we-know"}), rogue)
+    with pytest.raises(RecordError) as info:
+        trust.verify(stranger)
+    assert info.value.field == "producer"
+    trust.revoke(good.producer)
+    with pytest.raises(RecordError):
+        trust.verify(good)
+
+
+def test_samples_are_deterministic_and_silos_disjoint() -> None:
+    a = samples.generate_records("gcp", 30, seed=5)
+    b = samples.generate_records("gcp", 30, seed=5)
+    assert [r.to_json() for r in a] == [r.to_json() for r in b]
+    assert [r.id for r in samples.generate_records("gcp", 30, seed=6)] != [r.id for r in a]
+    shares = [set(samples.silo_share(s).tolist()) for s in ("aws", "azure", "gcp")]
+    assert not (shares[0] & shares[1]) and not (shares[1] & shares[2]) and not (shares[0] & shares[2])
+    assert all(0.0 <= v <= 1.0 for r in a for v in r.features) and len(a[0].features) == 64
+
+
+def test_reuse_beyond_the_share_augments_with_unique_ids() -> None:
+    share = len(samples.silo_share("azure"))
+    records = samples.generate_records("azure", share + 20, seed=1)
+    ids = [r.id for r in records]
+    assert len(set(ids)) == len(ids)
+    augmented = [r for r in records if "-aug1" in r.id]
+    assert len(augmented) == 20
+    originals = {r.id: r for r in records[:share]}
+    assert augmented[0].features != originals[augmented[0].id.rsplit("-aug", 1)[0]].features
+    trust = TrustStore.from_dir()
+    for record in records[-3:]:
+        trust.verify(record)
+
+
+def test_invalid_examples_are_rejected_naming_their_field() -> None:
+    valid = samples.generate_records("aws", 12, seed=2)
+    trust = TrustStore.from_dir()
+    bad = samples.invalid_examples(valid, len(samples.FAULT_KINDS), seed=2)
+    assert {b.kind for b in bad} == set(samples.FAULT_KINDS)
+    for example in bad:
+        if example.kind == "duplicate":
+            assert parse_record(example.raw).id in {r.id for r in valid}
+            continue
+        with pytest.raises(RecordError) as info:
+            trust.verify(parse_record(example.raw))
+        assert info.value.field == example.field, example.kind
+
+
+def test_mixed_file_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    n_valid, n_bad = samples.write_invalid_examples(path, "aws", 20, 10, seed=4)
+    lines = samples.read_jsonl(path)
+    assert (n_valid, n_bad, len(lines)) == (20, 10, 30)
+    assert lines[-1] in {r.to_json().encode() for r in samples.generate_records("aws", 20, seed=4)}
+
+
+def test_producer_keys_are_private(lab_state_dir: Path) -> None:
+    producer_signing_key("test-producer-z")
+    key_file = lab_state_dir / "keys" / "producers" / "test-producer-z.key"
+    assert key_file.stat().st_mode & 0o077 == 0
+
+
+def test_schema_file_is_current() -> None:
+    assert samples.SCHEMA_PATH.read_text() == samples.schema_text(), \
+        "run: python data/generate.py --export-schema"
