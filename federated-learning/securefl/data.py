@@ -1,0 +1,141 @@
+"""Each client's data: its silo's records only, partitioned deterministically by seed.
+
+Source of a silo's records is a function ``(silo) -> SiloData``, so the end-to-end
+scenario can swap it (e.g. for a quarantined dataset). Two sources ship:
+
+* ``landed_source(root)``: the silo's landed, envelope-encrypted batches under a landing
+  root, decrypted through the silo's key provider and re-verified by
+  ``ingestion.core.landing.read_batches`` (the ingestion part's reader).
+* ``packaged_source``: the default offline data, sklearn's digits (shipped inside the
+  package, no download), split across the three silos by seed.
+
+The held-out test split never reaches a client: the server evaluates on it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from lab.cli import LabError
+
+SILOS: tuple[str, ...] = ("aws", "azure", "gcp")
+TEST_FRACTION = 0.2
+DATASET = "digits"
+
+
+@dataclass(frozen=True)
+class SiloData:
+    """Features (N x 64 float32 in [0, 1]), labels (N) and record ids (N) of one silo or client."""
+
+    x: np.ndarray
+    y: np.ndarray
+    ids: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def take(self, index: np.ndarray) -> SiloData:
+        return SiloData(self.x[index], self.y[index], self.ids[index])
+
+
+DataSource = Callable[[str], SiloData]
+
+
+@lru_cache(maxsize=1)
+def _digits_split() -> tuple[SiloData, SiloData]:
+    """Digits, scaled to [0, 1], split into (train, test) with a fixed seed."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x = (digits.data / 16.0).astype(np.float32)
+    y = digits.target.astype(np.int64)
+    ids = np.array([f"digits-{i:05d}" for i in range(len(y))])
+    tr, te = train_test_split(np.arange(len(y)), test_size=TEST_FRACTION, random_state=0, stratify=y)
+    full = SiloData(x, y, ids)
+    return full.take(tr), full.take(te)
+
+
+def test_set() -> SiloData:
+    """The server's held-out evaluation set (never given to a client)."""
+    return _digits_split()[1]
+
+
+def packaged_source(silo: str) -> SiloData:
+    """The default silo data: a third of the digits training split (fixed split)."""
+    check_silo(silo)
+    train = _digits_split()[0]
+    order = np.random.default_rng(0).permutation(len(train))
+    return train.take(np.sort(np.array_split(order, len(SILOS))[SILOS.index(silo)]))
+
+
+def landed_source(root: str, dataset: str = DATASET) -> DataSource:
+    """A source reading the silo's landed encrypted batches under a LocalDirStore root."""
+
+    def load(silo: str) -> SiloData:
+        check_silo(silo)
+        try:
+            from encryption.providers.local import LocalKeyProvider
+            from ingestion.core.landing import read_batches
+            from ingestion.core.store import LocalDirStore
+        except ImportError as exc:
+            raise LabError(f"landed data needs the ingestion and encryption parts ({exc.name} missing)") from None
+        records = list(read_batches(LocalDirStore(root), LocalKeyProvider(), silo, dataset))
+        if not records:
+            raise LabError(f"no landed records for silo={silo} dataset={dataset} under {root}")
+        if any(r.silo != silo for r in records):
+            raise LabError(f"landing for silo={silo} holds another silo's records")
+        x = np.array([r.features for r in records], dtype=np.float32)
+        y = np.array([r.label for r in records], dtype=np.int64)
+        return SiloData(x, y, np.array([r.id for r in records]))
+
+    return load
+
+
+def check_silo(silo: str) -> str:
+    if silo not in SILOS:
+        raise LabError(f"unknown silo {silo!r}; expected one of {', '.join(SILOS)}")
+    return silo
+
+
+def silo_of(client: int) -> str:
+    """Clients are dealt to silos round-robin: client 0 -> aws, 1 -> azure, 2 -> gcp, 3 -> aws..."""
+    return SILOS[client % len(SILOS)]
+
+
+def clients_of(silo: str, num_clients: int) -> list[int]:
+    return [c for c in range(num_clients) if silo_of(c) == silo]
+
+
+def partition(data: SiloData, parts: int, how: str, alpha: float, seed: int) -> list[np.ndarray]:
+    """Indices of each part: IID (shuffled equal split) or Dirichlet(alpha) label skew."""
+    rng = np.random.default_rng(seed)
+    if how == "iid":
+        return [np.sort(p) for p in np.array_split(rng.permutation(len(data)), parts)]
+    if how != "dirichlet":
+        raise LabError(f"unknown partition {how!r}")
+    buckets: list[list[int]] = [[] for _ in range(parts)]
+    for label in np.unique(data.y):
+        idx = rng.permutation(np.flatnonzero(data.y == label))
+        shares = rng.dirichlet(np.full(parts, alpha))
+        cuts = (np.cumsum(shares)[:-1] * len(idx)).astype(int)
+        for bucket, chunk in zip(buckets, np.split(idx, cuts)):
+            bucket.extend(chunk.tolist())
+    for b in range(parts):  # no empty client: borrow one example from the largest part
+        if not buckets[b]:
+            largest = max(range(parts), key=lambda i: len(buckets[i]))
+            buckets[b].append(buckets[largest].pop())
+    return [np.sort(np.array(b, dtype=np.int64)) for b in buckets]
+
+
+def client_data(client: int, num_clients: int, how: str, alpha: float, seed: int,
+                source: DataSource = packaged_source) -> SiloData:
+    """The data of one client: its share of its own silo's records (nothing else is read)."""
+    silo = silo_of(client)
+    silo_clients = clients_of(silo, num_clients)
+    records = source(silo)
+    parts = partition(records, len(silo_clients), how, alpha, seed)
+    return records.take(parts[silo_clients.index(client)])

@@ -1,0 +1,79 @@
+"""Run the app as a Flower simulation from Python (used by run.py, tests and the scenario).
+
+``run_simulation`` validates the configuration first (a bad setting never starts Ray),
+runs ServerApp + ClientApps in-process through ``flwr.simulation.run_simulation``, and
+returns the summary the ServerApp wrote. The data source can be swapped (e.g. for a
+quarantined landing) by passing ``data_source``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab.cli import LabError
+from lab.config import settings
+from securefl.config import FLConfig, load_config
+from securefl.data import DataSource
+
+
+@dataclass(frozen=True)
+class RunResult:
+    summary: dict[str, Any]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.summary.get("ok"))
+
+    @property
+    def model_path(self) -> Path | None:
+        model = self.summary.get("model")
+        return Path(model["path"]) if model else None
+
+    @property
+    def final_accuracy(self) -> float | None:
+        return self.summary.get("final_accuracy")
+
+    @property
+    def epsilon(self) -> float | None:
+        return self.summary.get("epsilon")
+
+
+def flower_env() -> None:
+    """Keep Flower's state in the project and stop it installing packages behind pip's back."""
+    os.environ.setdefault("FLWR_HOME", str(settings().state_dir / "flwr"))
+    os.environ["FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION"] = "1"
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+
+def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_source: DataSource | None = None,
+                   quiet: bool = True) -> RunResult:
+    """Validate, simulate, and return the run summary (raises LabError if the run is unhealthy)."""
+    cfg = config if isinstance(config, FLConfig) else load_config(config)
+    flower_env()
+    from flwr.simulation import run_simulation as flwr_run_simulation
+
+    from securefl.client_app import make_client_app
+    from securefl.server_app import make_server_app
+
+    if quiet:
+        logging.getLogger("flwr").setLevel(logging.WARNING)
+    sink: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    flwr_run_simulation(
+        server_app=make_server_app(cfg, sink), client_app=make_client_app(cfg, data_source),
+        num_supernodes=cfg.num_clients,
+        backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
+                        "init_args": {"num_cpus": max(1, min(2, os.cpu_count() or 1)), "include_dashboard": False,
+                                      **({"log_to_driver": False, "logging_level": "ERROR"} if quiet else {})}},
+    )
+    seconds = time.perf_counter() - started
+    if not sink:
+        raise LabError("the simulation ended without a result (see the Flower log above)")
+    return RunResult(summary=sink[0], seconds=seconds)
