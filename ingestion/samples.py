@@ -35,6 +35,8 @@ DATASETS: tuple[str, ...] = ("digits",)
 SPLIT_SEED = 20261125
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 NOISE_STD = 0.05
+#: Share of the images held out for evaluation (never ingested).
+TEST_FRACTION = 0.2
 
 
 def default_producer(silo: str) -> str:
@@ -51,11 +53,29 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
     return x, bunch.target.astype(np.int64)
 
 
+@lru_cache(maxsize=1)
+def holdout_split() -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) image indices. The test images are never sent by any producer: they are
+    the held-out evaluation set of the federated model and of the attack-success measurement."""
+    from sklearn.model_selection import train_test_split
+
+    _, y = _digits()
+    train, test = train_test_split(np.arange(len(y)), test_size=TEST_FRACTION, random_state=0, stratify=y)
+    return np.sort(train), np.sort(test)
+
+
+def test_images() -> tuple[np.ndarray, np.ndarray]:
+    """The held-out images (features in [0, 1], labels)."""
+    x, y = _digits()
+    test = holdout_split()[1]
+    return x[test], y[test]
+
+
 def silo_share(silo: str, dataset: str = "digits") -> np.ndarray:
-    """Indices of the images this silo owns (disjoint across silos, fixed order)."""
+    """Indices of the training images this silo owns (disjoint across silos, fixed order)."""
     _check(silo, dataset)
-    x, _ = _digits()
-    order = np.random.default_rng(SPLIT_SEED).permutation(len(x))
+    train = holdout_split()[0]
+    order = train[np.random.default_rng(SPLIT_SEED).permutation(len(train))]
     return np.array_split(order, len(SILOS))[SILOS.index(silo)]
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from lab.cli import LabError
 
 SILOS: tuple[str, ...] = ("aws", "azure", "gcp")
-TEST_FRACTION = 0.2
+
 DATASET = "digits"
 
 
@@ -48,13 +48,14 @@ DataSource = Callable[[str], SiloData]
 def _digits_split() -> tuple[SiloData, SiloData]:
     """Digits, scaled to [0, 1], split into (train, test) with a fixed seed."""
     from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+
+    from ingestion.samples import holdout_split  # one split for the whole lab: test images are never ingested
 
     digits = load_digits()
     x = (digits.data / 16.0).astype(np.float32)
     y = digits.target.astype(np.int64)
-    ids = np.array([f"digits-{i:05d}" for i in range(len(y))])
-    tr, te = train_test_split(np.arange(len(y)), test_size=TEST_FRACTION, random_state=0, stratify=y)
+    ids = np.array([f"digits-{i:04d}" for i in range(len(y))])
+    tr, te = holdout_split()
     full = SiloData(x, y, ids)
     return full.take(tr), full.take(te)
 
@@ -65,11 +66,18 @@ def test_set() -> SiloData:
 
 
 def packaged_source(silo: str) -> SiloData:
-    """The default silo data: a third of the digits training split (fixed split)."""
+    """The default silo data: the same share of the digits training split that the silo's
+    producers send (``ingestion.samples.silo_share``), read straight from the package."""
+    from sklearn.datasets import load_digits
+
+    from ingestion.samples import silo_share
+
     check_silo(silo)
-    train = _digits_split()[0]
-    order = np.random.default_rng(0).permutation(len(train))
-    return train.take(np.sort(np.array_split(order, len(SILOS))[SILOS.index(silo)]))
+    digits = load_digits()
+    share = np.sort(silo_share(silo))
+    x = (digits.data[share] / 16.0).astype(np.float32)
+    ids = np.array([f"{silo}-digits-{i:04d}" for i in share])
+    return SiloData(x, digits.target[share].astype(np.int64), ids)
 
 
 def landed_source(root: str, dataset: str = DATASET) -> DataSource:
