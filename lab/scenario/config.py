@@ -1,0 +1,41 @@
+"""The scenario's settings, validated before any work starts."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lab.paths import REPORTS_DIR
+
+
+class ScenarioConfig(BaseModel):
+    """Flags of ``python -m lab.scenario`` (see ``--help``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    compromised: Literal["aws", "azure", "gcp", "none"] = "aws"
+    poison_rate: float = Field(0.05, gt=0, le=0.5, description="injected records / the silo's clean records")
+    source: int = Field(7, ge=0, le=9, description="class whose images carry the trigger")
+    target: int = Field(1, ge=0, le=9, description="label the attacker wants the trigger to produce")
+    records: int | None = Field(None, ge=30, le=5000, description="clean records per silo (default: its whole share)")
+    invalid: int = Field(5, ge=0, le=100, description="malformed/unsigned records mixed into each silo's stream")
+    rounds: int = Field(5, ge=1, le=50)
+    clients: int = Field(10, ge=3, le=30)
+    dp: bool = True
+    secagg: bool = True
+    baseline: bool = Field(True, description="also train on the same data without the attack")
+    seed: int = Field(0, ge=0)
+    out: Path = Field(default_factory=lambda: REPORTS_DIR / time.strftime("scenario-%Y%m%d-%H%M%S"))
+    progress: bool = True
+
+    @model_validator(mode="after")
+    def _distinct_classes(self) -> ScenarioConfig:
+        if self.source == self.target:
+            raise ValueError("source and target classes must differ")
+        return self
+
+    @property
+    def dataset(self) -> str:
+        return "digits"

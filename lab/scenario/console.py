@@ -1,0 +1,43 @@
+"""A step-by-step console: each step shows a spinner, then one line with its result."""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from rich.console import Console
+
+
+@dataclass
+class StepLog:
+    """What each step reported, in order; ``ok`` is False once any step's check failed."""
+
+    console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    rows: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r["ok"] for r in self.rows)
+
+    @contextmanager
+    def step(self, title: str, show_spinner: bool = True) -> Iterator[dict[str, object]]:
+        """``with log.step("Ingest aws") as s: ...; s["result"] = "..."; s["ok"] = check``."""
+        row: dict[str, object] = {"step": title, "ok": True, "result": ""}
+        started = time.perf_counter()
+        try:
+            if show_spinner:
+                with self.console.status(f"[bold]{title}[/] ..."):
+                    yield row
+            else:
+                self.console.print(f"[bold]{title}[/] ...")
+                yield row
+        except Exception as exc:
+            row["ok"] = False
+            row["result"] = f"failed: {exc}"
+            raise
+        finally:
+            row["seconds"] = round(time.perf_counter() - started, 1)
+            self.rows.append(row)
+            mark = "[green]✓[/]" if row["ok"] else "[red]✗[/]"
+            self.console.print(f"{mark} {title:<44} {row['result']}  [dim]({row['seconds']} s)[/]")
