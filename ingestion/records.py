@@ -87,7 +87,7 @@ class Record(BaseModel):
 
     def signing_bytes(self) -> bytes:
         """The canonical bytes a producer signs: every field but the signature."""
-        body = self.model_dump(exclude={"signature"})
+        body = {k: v for k, v in self.__dict__.items() if k != "signature"}  # the fields: plain str/int/list
         return SIGNING_PREFIX + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
     def to_json(self) -> str:
@@ -95,10 +95,19 @@ class Record(BaseModel):
 
 
 def parse_record(raw: bytes | str | dict[str, Any]) -> Record:
-    """Decode and validate one record; raise RecordError naming the field at fault."""
+    """Decode and validate one record; raise RecordError naming the field at fault.
+
+    Valid bytes take pydantic's JSON fast path (one Rust pass, about half the cost
+    of ``json.loads`` + ``model_validate``); anything it refuses is parsed again the
+    slow way, so every rejection keeps exactly the reason and field it had."""
     if isinstance(raw, (bytes, bytearray)):
         if len(raw) > MAX_RECORD_BYTES:
             raise RecordError("", f"record is {len(raw)} bytes; the limit is {MAX_RECORD_BYTES}")
+        if b"NaN" not in raw and b"Infinity" not in raw:  # json.loads' constants are refused below
+            try:
+                return Record.model_validate_json(raw)
+            except ValidationError:
+                pass  # fall through: the slow path names the field exactly as before
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:

@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError
+
 
 from lab.cli import LabError
 
@@ -34,6 +35,9 @@ RETRYABLE_CODES = frozenset({
     "ProvisionedThroughputExceededException", "ThrottlingException", "LimitExceededException",
     "InternalFailure", "ServiceUnavailable", "KMSThrottlingException",
 })
+#: The endpoint was unreachable or dropped the connection (an outage): retried like throttling. If
+#: the call was in fact stored, the resend duplicates it in the stream; the consumer drops the copy.
+CONNECTION_ERRORS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError)
 
 
 def partition_key(raw: bytes) -> str:
@@ -100,6 +104,10 @@ class KinesisProducer:
                 code = str(exc.response.get("Error", {}).get("Code", ""))
                 if code not in RETRYABLE_CODES:
                     raise LabError(f"Kinesis PutRecords failed: {code}") from None
+                self.stats.throttled_calls += 1
+                self._backoff(attempt)
+                continue
+            except CONNECTION_ERRORS:
                 self.stats.throttled_calls += 1
                 self._backoff(attempt)
                 continue

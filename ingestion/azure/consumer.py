@@ -24,32 +24,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
-from ingestion.core.pipeline import BatchLander, BatchResult
+from ingestion.core.pipeline import BatchLander, ConsumeStats
 from lab.cli import LabError
 
 DEFAULT_BATCH_SIZE = 300
-
-
-@dataclass
-class ConsumeStats:
-    read: int = 0
-    landed: int = 0
-    dead_lettered: int = 0
-    duplicates: int = 0
-    batches: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
-
-    def add(self, result: BatchResult, read: int) -> None:
-        self.read += read
-        self.landed += result.landed
-        self.dead_lettered += result.dead_lettered
-        self.duplicates += result.duplicates
-        self.batches += 1 if result.landed else 0
-        for reason in result.reasons:
-            self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
 
 def event_bytes(event: Any) -> bytes:

@@ -18,50 +18,23 @@ Examples::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-from lab.cli import LabError, exit_code, parser, positive_int, print_summary, run_main
+from ingestion.core.cli import add_ingest_arguments, input_lines, wants_reset
+from lab.cli import LabError, exit_code, parser, print_summary, run_main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser("ingestion/azure/eventhub_ingest.py", __doc__ or "")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--records", type=positive_int, default=1000,
-                     help="generate this many signed sample records (default 1000)")
-    src.add_argument("--source", type=Path, help="send the lines of this JSONL file instead (as-is)")
-    p.add_argument("--seed", type=int, default=0, help="seed of generated records (default 0)")
-    p.add_argument("--with-invalid", type=int, default=0, metavar="K",
-                   help="mix K invalid records into the generated ones (they must be dead-lettered)")
-    p.add_argument("--dataset", default="digits", help="dataset name in the landing layout (default digits)")
-    p.add_argument("--batch-size", type=positive_int, default=300, help="events per landed batch (default 300)")
-    keep = p.add_mutually_exclusive_group()
-    keep.add_argument("--reset", dest="reset", action="store_true", default=None,
-                      help="clear this silo's landing zone and read only new events (default on the local cloud)")
-    keep.add_argument("--keep", dest="reset", action="store_false",
-                      help="keep earlier runs' data (default against real Azure): re-sent ids become duplicates")
-    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_ingest_arguments(p, silo="azure", batch_default=300, batch_help="events per landed batch")
     args = p.parse_args(argv)
 
-    from ingestion import samples
     from ingestion.azure.ingest import run_ingest
-    from lab.config import settings
     from lab.localcloud import EmulatorError, local_cloud
 
-    if args.with_invalid < 0:
-        raise LabError("--with-invalid must be >= 0")
     if args.batch_size > 1000:
         raise LabError("--batch-size must be at most 1000")
-    if args.source is not None:
-        if args.with_invalid:
-            raise LabError("--with-invalid applies to generated records, not to --source")
-        try:
-            lines = samples.read_jsonl(args.source)
-        except OSError as exc:
-            raise LabError(f"cannot read {args.source}: {exc.strerror}") from None
-    else:
-        valid = samples.generate_records("azure", args.records, seed=args.seed)
-        lines = samples.mixed_lines(valid, samples.invalid_examples(valid, args.with_invalid, args.seed), args.seed)
-    do_reset = args.reset if args.reset is not None else settings().azure_mode == "local"
+    lines = input_lines(args, "azure")
+    do_reset = wants_reset(args, "azure")
     try:
         with local_cloud("azure"):
             summary, _ = run_ingest(lines, dataset=args.dataset, do_reset=do_reset, batch_size=args.batch_size)

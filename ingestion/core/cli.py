@@ -10,9 +10,11 @@ A silo script adds its own flags, then::
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from lab.cli import LabError, positive_int
+from lab.cli import LabError, parser, positive_int, print_summary
 
 
 def add_ingest_arguments(p: argparse.ArgumentParser, silo: str, batch_default: int, batch_help: str) -> None:
@@ -65,3 +67,23 @@ def wants_reset(args: argparse.Namespace, cloud: str) -> bool:
     from lab.config import settings
 
     return bool(args.reset) if args.reset is not None else settings().mode(cloud) == "local"
+
+
+def silo_bench_main(
+    prog: str, description: str, cloud: str, bench: Callable[[int, int], dict[str, Any]], argv: Sequence[str] | None
+) -> int:
+    """The command line every silo's ``bench.py`` shares: --records, --seed, --json; runs in its local cloud."""
+    from lab.localcloud import EmulatorError, local_cloud
+
+    p = parser(prog, description)
+    p.add_argument("--records", type=positive_int, default=1000, help="records per path (default 1000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of generated records (default 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    args = p.parse_args(argv)
+    try:
+        with local_cloud(cloud):
+            figures = bench(args.records, args.seed)
+    except EmulatorError as exc:
+        raise LabError(str(exc)) from None
+    print_summary(figures, args.json, f"{cloud} silo benchmark")
+    return 0

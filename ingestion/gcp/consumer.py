@@ -16,8 +16,8 @@ Exactly-once landing, as a small two-phase commit:
 A crash before 3 leaves an uncommitted batch; at start, :meth:`recover` deletes
 such batches from GCS and their rows from BigQuery, and Pub/Sub redelivers the
 unacked messages. A crash between 3 and 4 gets the messages redelivered; their
-ids are in the checkpoint, so they count as duplicates and are not landed
-again. Pub/Sub carries no offsets, so the checkpoint's ``positions`` map records
+ids are in the checkpoint, so they are dead-lettered as duplicates (reason
+``id``) and not landed again. Pub/Sub carries no offsets, so the checkpoint's ``positions`` map records
 committed batch ids.
 """
 from __future__ import annotations
@@ -168,12 +168,29 @@ class PubSubConsumer:
         return list(resp.received_messages)
 
     def handle(self, messages: Sequence[Any], result: ConsumeResult) -> None:
-        """Validate, land, commit and ack one pulled batch of messages."""
+        """Validate, land, commit and ack one pulled batch; on failure hand the batch back at once.
+
+        Without the nack, messages of a batch that failed to land (e.g. Cloud KMS down)
+        would stay invisible until their ack deadline ran out; nacking makes a restarted
+        consumer see them immediately. They are never acked, so never lost.
+        """
+        try:
+            self._handle(messages, result)
+        except BaseException:
+            try:
+                self.subscriber.modify_ack_deadline(
+                    request={"subscription": self.subscription, "ack_ids": [m.ack_id for m in messages],
+                             "ack_deadline_seconds": 0}, timeout=30)
+            except gexc.GoogleAPIError:
+                pass  # best effort: the ack deadline hands them back anyway
+            raise
+
+    def _handle(self, messages: Sequence[Any], result: ConsumeResult) -> None:
         items = [(bytes(m.message.data), str(m.message.message_id)) for m in messages]
         validator = Validator(self.trust, seen_ids=set(self.checkpoint.accepted_ids))
         accepted, dead = validator.check_all(items)
         duplicates = [d for d in dead if d.is_duplicate]
-        letters = [d for d in dead if not d.is_duplicate]
+        letters = list(dead)  # duplicates too, as on every silo: a replayed id leaves evidence, never vanishes
         batch_id = batch_id_for([position for _, position in items])
         self._prepare(batch_id, accepted, letters)
         if self.before_commit is not None and (accepted or letters):
@@ -212,14 +229,22 @@ class PubSubConsumer:
         if errors:
             raise LandingError(f"BigQuery rejected {len(errors)} row(s) of batch {batch_id}")
 
-    def run(self, expected: int | None = None, idle_timeout_s: float = 3.0, progress: Any = None) -> ConsumeResult:
-        """Recover, then pull until ``expected`` messages were handled or nothing came for idle_timeout_s."""
+    def run(self, expected: int | None = None, idle_timeout_s: float = 3.0, progress: Any = None,
+            follow: Callable[[], bool] | None = None) -> ConsumeResult:
+        """Recover, then pull until ``expected`` messages were handled or nothing came for idle_timeout_s.
+
+        ``follow``: while it returns True (e.g. "the publisher is still sending"), an idle
+        subscription is polled again instead of given up — the consumer runs alongside the publisher.
+        """
         result = ConsumeResult(rolled_back=self.recover())
         idle_since = time.monotonic()
         while expected is None or result.received < expected:
+            following = follow is not None and follow()  # read before pulling: nothing can slip past
             messages = self.pull()
             if not messages:
-                if time.monotonic() - idle_since > idle_timeout_s:
+                if following:
+                    idle_since = time.monotonic()
+                elif time.monotonic() - idle_since > idle_timeout_s:
                     break
                 time.sleep(0.1)
                 continue

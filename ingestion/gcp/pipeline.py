@@ -7,6 +7,7 @@ cross-checks BigQuery: exactly the same record ids, once each.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,20 +119,28 @@ def ingest(
     trust = TrustStore.from_dir()
     kms = silo.provider()
     provider = CachingKeyProvider(kms)
-    with summary.timed("publish"):
-        summary.sent = publish_lines(silo.publisher, silo.names.topic, lines, default_producer(SILO), progress=progress)
     consumer = silo.consumer(provider, trust, dataset)
-    with summary.timed("consume"), tqdm(total=len(lines), desc="land", unit="rec", disable=not progress) as bar:
-        result = consumer.run(expected=len(lines), progress=bar)
+    # Publisher and consumer side by side, as deployed (and as the AWS silo runs): the consumer
+    # lands what has arrived while the publisher is still sending. Timed from the first publish
+    # until the last record has landed.
+    with summary.timed("publish_consume"), tqdm(total=len(lines), desc="land", unit="rec",
+                                                disable=not progress) as bar, ThreadPoolExecutor(1) as pool:
+        publishing = pool.submit(publish_lines, silo.publisher, silo.names.topic, lines, default_producer(SILO))
+        result = consumer.run(expected=len(lines), progress=bar, follow=lambda: not publishing.done())
+        summary.sent = publishing.result()  # re-raises a publish failure: nothing reported sent unless accepted
     summary.landed, summary.dead_lettered = result.landed, result.dead_lettered
     summary.duplicates, summary.batches = result.duplicates, result.batches
     if result.received != summary.sent:
         summary.extra["unreceived"] = summary.sent - result.received
+    summary.extra["kms_calls_ingest"] = kms.calls
     with summary.timed("verify"):
         reader = silo.provider()  # uncached on purpose: every landed object is unwrapped by Cloud KMS
         verified = verify_silo(silo, reader, trust, consumer, dataset)
         summary.kms_calls = kms.calls + reader.calls
-    summary.verified = verified.verified and result.received == summary.sent
+    accounted = result.landed + result.dead_lettered == result.received  # nothing read was dropped
+    if not accounted:
+        verified.errors.append("some records read were neither landed nor dead-lettered")
+    summary.verified = verified.verified and result.received == summary.sent and accounted
     summary.extra["verify"] = verified.as_dict()
     summary.extra["rolled_back"] = result.rolled_back
     return summary
