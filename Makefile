@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.lab-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-fast up down status bench bench-poison clean fl
+.PHONY: help setup demo test test-fast up down status bench bench-poison clean fl grade case-study
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -20,7 +20,7 @@ $(STAMP): requirements.txt pyproject.toml package.json scripts/setup.sh
 setup: $(STAMP) ## create the venv, install pinned packages, npm tools and local certificates
 
 demo: setup ## set up, then run the main job (end-to-end scenario on the local cloud)
-	$(PY) ingestion/aws/kinesis_ingest.py --records 1000
+	$(PY) -m lab.scenario
 
 test: setup ## run the whole test suite (what CI runs)
 	$(PY) -m pytest
@@ -45,6 +45,12 @@ fl: setup ## federated learning: default secure simulation (SecAgg+ + DP), write
 
 bench-poison: setup ## poisoning detectors vs stock ART on digits + MNIST subset (several seeds; tables in reports/)
 	$(PY) poisoning-detection/bench.py --datasets digits mnist --seeds 0 1 2 --out reports/bench-poison.md
+
+grade: setup ## grade a copy of the lab (REPO=path, default this one; QUICK=1 for the fast subset)
+	$(PY) -m lab.grade $(if $(REPO),--repo $(REPO)) $(if $(QUICK),--quick) --json reports/grade.json
+
+case-study: setup ## reproduce a case study: make case-study NAME=kinesis-poisoning (python -m lab.case_studies --list)
+	$(PY) -m lab.case_studies $(NAME)
 
 clean: ## remove run-time state (.lab/), reports; keeps the venv
 	rm -rf .lab reports

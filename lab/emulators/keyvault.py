@@ -9,6 +9,8 @@ subset the lab uses, with Key Vault's wire shapes:
   the vault resource and which must not be expired (the signature is NOT checked:
   tokens come from ``lab.emulators.identity``);
 - create RSA key, get (latest or a version), list versions, rotate,
+  enable/disable a version (PATCH attributes.enabled: a disabled version refuses
+  every crypto operation with 403, as Key Vault does),
   rotation policy get/update, wrapKey/unwrapKey with RSA-OAEP-256 (and RSA-OAEP);
 - errors shaped like Key Vault's: ``{"error": {"code": "KeyNotFound", ...}}``
   (404), ``BadParameter`` (400), ``Unauthorized`` (401).
@@ -139,7 +141,7 @@ class VaultHandler(JsonHandler):
         return {
             "key": {"kid": f"{self.base_url()}/keys/{name}/{item['version']}", "kty": item["kty"],
                     "key_ops": item["ops"], "n": int_b64(numbers.n), "e": int_b64(numbers.e)},
-            "attributes": {"enabled": True, "created": item["created"], "updated": item["updated"],
+            "attributes": {"enabled": item.get("enabled", True), "created": item["created"], "updated": item["updated"],
                            "recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90},
         }
 
@@ -181,6 +183,9 @@ class VaultHandler(JsonHandler):
     def do_PUT(self) -> None:  # noqa: N802
         self.route("PUT")
 
+    def do_PATCH(self) -> None:  # noqa: N802
+        self.route("PATCH")
+
     def dispatch(self, method: str, path: str, req: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         vault = self.vault
         with vault.lock:
@@ -212,6 +217,14 @@ class VaultHandler(JsonHandler):
                              "nextLink": None}
             if m := re.fullmatch(rf"/keys/({NAME_RE})/([0-9a-f]{{32}})/(wrapkey|unwrapkey|encrypt|decrypt)", path):
                 return 200, self.crypto(m[1], m[2], m[3], req)
+            if method == "PATCH" and (m := re.fullmatch(rf"/keys/({NAME_RE})/([0-9a-f]{{32}})", path)):
+                item = vault.version(m[1], m[2])
+                enabled = (req.get("attributes") or {}).get("enabled")
+                if enabled is not None:
+                    item["enabled"] = bool(enabled)
+                    item["updated"] = int(time.time())
+                    vault.save()
+                return 200, self.bundle(m[1], item)
             if m := re.fullmatch(rf"/keys/({NAME_RE})(?:/([0-9a-f]{{32}}))?", path):
                 return 200, self.bundle(m[1], vault.version(m[1], m[2] or ""))
         raise VaultError(404, "NotFound", f"no such operation: {method} {path}")
@@ -232,6 +245,8 @@ class VaultHandler(JsonHandler):
     def crypto(self, name: str, version: str, op: str, req: dict[str, Any]) -> dict[str, Any]:
         item = self.vault.version(name, version)
         allowed = {"wrapkey": "wrapKey", "unwrapkey": "unwrapKey", "encrypt": "encrypt", "decrypt": "decrypt"}[op]
+        if not item.get("enabled", True):
+            raise VaultError(403, "Forbidden", f"Operation {allowed} is not allowed on a disabled key.")
         if allowed not in item["ops"]:
             raise VaultError(403, "Forbidden", f"Operation {allowed} is not permitted on this key.")
         alg = req.get("alg")
