@@ -1,0 +1,1 @@
+"""Poisoning detection: detectors, fusion, report, remediation (package of poisoning-detection/)."""

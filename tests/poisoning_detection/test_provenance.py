@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingestion.records import Record, TrustStore, producer_signing_key, sign_record
+from lab.cli import LabError
+from poisoning_detection import provenance
+
+
+def _records(tmp_path: Path) -> tuple[Path, Path]:
+    keys = tmp_path / "keys"
+    lines = []
+    for i in range(6):
+        producer = "producer-bad" if i < 2 else "producer-good"
+        rec = Record(id=f"r{i}", silo="aws", producer=producer, timestamp=datetime.now(timezone.utc).isoformat(),
+                     features=[0.0, 1.0], label=1)
+        lines.append(sign_record(rec, producer_signing_key(producer, keys)).to_json())
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path, keys
+
+
+def test_signed_records_map_ids_to_producers(tmp_path: Path) -> None:
+    path, keys = _records(tmp_path)
+    ids = np.array(["r5", "r0", "r1"])
+    got = provenance.producers_from_records(path, ids, TrustStore.from_dir(keys))
+    assert got.tolist() == ["producer-good", "producer-bad", "producer-bad"]
+
+
+def test_tampered_record_or_unknown_id_is_refused(tmp_path: Path) -> None:
+    path, keys = _records(tmp_path)
+    path.write_text(path.read_text().replace('"label":1', '"label":7', 1))
+    with pytest.raises(LabError, match="signature"):
+        provenance.producers_from_records(path, np.array(["r0"]), TrustStore.from_dir(keys))
+    with pytest.raises(LabError, match="no record"):
+        provenance.producers_from_records(path, np.array(["nope"]))
+    with pytest.raises(LabError, match="ids"):
+        provenance.producers_from_records(path, None)
+
+
+def test_attribution_names_the_producer_that_sent_most_flags() -> None:
+    producers = np.array(["a"] * 50 + ["b"] * 50 + ["m"] * 10)
+    flagged = np.zeros(110, bool)
+    flagged[100:109] = True
+    flagged[3] = True  # one honest false positive
+    table, suspects = provenance.attribute(producers, flagged)
+    assert suspects == ["m"] and table["m"]["flagged"] == 9
+    evenly = np.zeros(110, bool)
+    evenly[[0, 60, 105]] = True
+    assert provenance.attribute(producers, evenly)[1] == []
