@@ -86,12 +86,16 @@ def landed_source(root: str, dataset: str = DATASET) -> DataSource:
     def load(silo: str) -> SiloData:
         check_silo(silo)
         try:
+            from encryption.errors import EnvelopeError
             from encryption.providers.local import LocalKeyProvider
             from ingestion.core.landing import read_batches
             from ingestion.core.store import LocalDirStore
         except ImportError as exc:
             raise LabError(f"landed data needs the ingestion and encryption parts ({exc.name} missing)") from None
-        records = list(read_batches(LocalDirStore(root), LocalKeyProvider(), silo, dataset))
+        try:
+            records = list(read_batches(LocalDirStore(root), LocalKeyProvider(), silo, dataset))
+        except EnvelopeError as exc:  # missing key, tampered batch: one line for the student, never a traceback
+            raise LabError(f"cannot read the landing for silo={silo} under {root}: {exc}") from None
         if not records:
             raise LabError(f"no landed records for silo={silo} dataset={dataset} under {root}")
         if any(r.silo != silo for r in records):
@@ -101,6 +105,33 @@ def landed_source(root: str, dataset: str = DATASET) -> DataSource:
         return SiloData(x, y, np.array([r.id for r in records]))
 
     return load
+
+
+def check_data(data: SiloData, silo: str, parts: int = 1) -> SiloData:
+    """Refuse silo data that would crash a client inside the simulation or silently train on garbage.
+
+    Checked before any client starts, so a bad data source fails with one line naming the
+    problem instead of a Ray worker traceback (wrong width, labels the model has no output
+    for) or a run that "succeeds" with NaN weights.
+    """
+    from securefl.task import NUM_CLASSES, NUM_FEATURES  # the model's input width and outputs
+
+    x, y, ids = np.asarray(data.x), np.asarray(data.y), np.asarray(data.ids)
+    where = f"silo {silo}"
+    if len(y) < parts:
+        raise LabError(f"{where} has {len(y)} record(s) for {parts} client(s); every client needs data")
+    if x.ndim != 2 or x.shape[1] != NUM_FEATURES:
+        raise LabError(f"{where}: x must be N x {NUM_FEATURES} features, got shape {x.shape}")
+    if y.ndim != 1 or len(y) != len(x) or len(ids) != len(x):
+        raise LabError(f"{where}: x, y and ids must have one row per record (x {x.shape}, y {y.shape}, ids {ids.shape})")
+    if not np.issubdtype(x.dtype, np.floating) or not np.isfinite(x).all():
+        raise LabError(f"{where}: x must be finite floats (no NaN or inf)")
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= NUM_CLASSES:
+        raise LabError(f"{where}: labels must be integers in [0, {NUM_CLASSES - 1}], got {y.dtype} "
+                       f"in [{y.min()}, {y.max()}]")
+    if len(set(map(str, ids))) != len(ids):
+        raise LabError(f"{where}: record ids must be unique")
+    return data
 
 
 def check_silo(silo: str) -> str:
@@ -144,6 +175,6 @@ def client_data(client: int, num_clients: int, how: str, alpha: float, seed: int
     """The data of one client: its share of its own silo's records (nothing else is read)."""
     silo = silo_of(client)
     silo_clients = clients_of(silo, num_clients)
-    records = source(silo)
+    records = check_data(source(silo), silo, len(silo_clients))
     parts = partition(records, len(silo_clients), how, alpha, seed)
     return records.take(parts[silo_clients.index(client)])

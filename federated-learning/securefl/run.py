@@ -18,7 +18,7 @@ from typing import Any
 from lab.cli import LabError
 from lab.config import settings
 from securefl.config import FLConfig, load_config
-from securefl.data import DataSource
+from securefl.data import SILOS, DataSource, check_data, clients_of, landed_source, packaged_source
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,20 @@ def flower_env() -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
+def check_sources(cfg: FLConfig, data_source: DataSource | None) -> None:
+    """Load and check every silo's data once, before Ray starts (a bad source fails in one line)."""
+    source = data_source or (landed_source(cfg.data_root) if cfg.data_root else packaged_source)
+    for silo in SILOS:
+        clients = clients_of(silo, cfg.num_clients)
+        if clients:
+            check_data(source(silo), silo, len(clients))
+
+
 def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_source: DataSource | None = None,
                    quiet: bool = True) -> RunResult:
     """Validate, simulate, and return the run summary (raises LabError if the run is unhealthy)."""
     cfg = config if isinstance(config, FLConfig) else load_config(config)
+    check_sources(cfg, data_source)
     flower_env()
     from flwr.simulation import run_simulation as flwr_run_simulation
 
