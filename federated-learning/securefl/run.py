@@ -61,6 +61,16 @@ def check_sources(cfg: FLConfig, data_source: DataSource | None) -> None:
             check_data(source(silo), silo, len(clients))
 
 
+def _shutdown_ray() -> None:
+    """Stop whatever a failed Ray start left running (its processes would outlive us)."""
+    try:
+        import ray
+
+        ray.shutdown()
+    except Exception:  # nosec B110 - best-effort cleanup after a failure that is re-raised or retried
+        pass
+
+
 def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_source: DataSource | None = None,
                    quiet: bool = True) -> RunResult:
     """Validate, simulate, and return the run summary (raises LabError if the run is unhealthy)."""
@@ -76,13 +86,22 @@ def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_sour
         logging.getLogger("flwr").setLevel(logging.WARNING)
     sink: list[dict[str, Any]] = []
     started = time.perf_counter()
-    flwr_run_simulation(
-        server_app=make_server_app(cfg, sink), client_app=make_client_app(cfg, data_source),
-        num_supernodes=cfg.num_clients,
-        backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
-                        "init_args": {"num_cpus": max(1, min(2, os.cpu_count() or 1)), "include_dashboard": False,
-                                      **({"log_to_driver": False, "logging_level": "ERROR"} if quiet else {})}},
-    )
+    for attempt in (1, 2):
+        try:
+            flwr_run_simulation(
+                server_app=make_server_app(cfg, sink), client_app=make_client_app(cfg, data_source),
+                num_supernodes=cfg.num_clients,
+                backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
+                                "init_args": {"num_cpus": max(1, min(2, os.cpu_count() or 1)),
+                                              "include_dashboard": False,
+                                              **({"log_to_driver": False, "logging_level": "ERROR"} if quiet else {})}},
+            )
+            break
+        except Exception as exc:  # Ray's start-up can time out on a loaded 2-core machine
+            _shutdown_ray()
+            if attempt == 2 or sink:
+                raise LabError(f"the simulation runtime failed: {exc}") from exc
+            logging.getLogger(__name__).warning("simulation runtime failed (%s); retrying once", exc)
     seconds = time.perf_counter() - started
     if not sink:
         raise LabError("the simulation ended without a result (see the Flower log above)")

@@ -17,7 +17,7 @@ class ScenarioConfig(BaseModel):
 
     compromised: Literal["aws", "azure", "gcp", "none"] = "aws"
     poison_rate: float = Field(0.05, gt=0, le=0.5, description="injected records / the silo's clean records")
-    source: int = Field(7, ge=0, le=9, description="class whose images carry the trigger")
+    source: int = Field(0, ge=0, le=9, description="class whose images carry the trigger")
     target: int = Field(1, ge=0, le=9, description="label the attacker wants the trigger to produce")
     records: int | None = Field(None, ge=30, le=5000, description="clean records per silo (default: its whole share)")
     invalid: int = Field(5, ge=0, le=100, description="malformed/unsigned records mixed into each silo's stream")
@@ -29,6 +29,11 @@ class ScenarioConfig(BaseModel):
     seed: int = Field(0, ge=0)
     out: Path = Field(default_factory=lambda: REPORTS_DIR / time.strftime("scenario-%Y%m%d-%H%M%S"))
     progress: bool = True
+    model_dir: Path | None = Field(None, description="where the final (quarantined) model goes; default models/")
+    #: story targets checked in the final step (issue: ASR after quarantine <= 5 %, accuracy within 2 points)
+    max_asr_after: float = Field(0.05, ge=0, le=1)
+    max_accuracy_drop: float = Field(0.02, ge=0, le=1)
+    min_recall: float = Field(0.9, ge=0, le=1)
 
     @model_validator(mode="after")
     def _distinct_classes(self) -> ScenarioConfig:

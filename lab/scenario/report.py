@@ -147,6 +147,10 @@ def sections(result: dict[str, Any], plots: dict[str, Path]) -> list[Section]:
               r["summary"].get("epsilon"), r["summary"].get("delta"), r["summary"].get("secagg"),
               r["summary"].get("clients_per_round"), r["seconds"], f"`{r['model_path']}`"] for r in runs],
             [plots[k] for k in ("training", "asr") if k in plots]))
+    checks = result.get("outcome", {}).get("checks", {})
+    if checks:
+        out.append(Section("Outcome checks", "Each claim of the story, checked against this run's numbers.",
+                           ["claim", "holds"], [[name, ok] for name, ok in checks.items()]))
     steps = result.get("steps", [])
     out.append(Section("Steps", "", ["step", "ok", "result", "seconds"],
                        [[r["step"], r["ok"], r["result"], r["seconds"]] for r in steps]))

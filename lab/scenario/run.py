@@ -149,6 +149,34 @@ def _train(cfg: ScenarioConfig, log: StepLog, name: str, title: str, data: dict[
             "model_path": str(result.model_path), "summary": summary}
 
 
+def _outcome(cfg: ScenarioConfig, log: StepLog, result: dict[str, Any]) -> dict[str, Any]:
+    """The story's claims, each checked against this run's numbers."""
+    runs = {r["name"]: r for r in result["training"]}
+    raw, after = runs["raw"], runs["quarantined"]
+    checks: dict[str, bool] = {
+        "nothing lost (every silo verified, sent = landed + dead-lettered)": all(
+            s["verified"] and s["sent"] == s["landed"] + s["dead_lettered"] for s in result["ingestion"].values()),
+        "clean silos: no producer named": all(
+            not d["compromised_producers"] for silo, d in result["detection"].items() if silo != cfg.compromised),
+    }
+    if cfg.compromised != "none":
+        det = result["detection"][cfg.compromised]
+        checks[f"injected records flagged (recall >= {cfg.min_recall})"] = det["recall"] >= cfg.min_recall
+        checks["the stolen producer is named"] = any(
+            p.startswith(f"{cfg.compromised}-") for p in det["compromised_producers"])
+        checks[f"attack success after quarantine <= {cfg.max_asr_after:.0%}"] = (
+            after["attack_success_rate"] <= cfg.max_asr_after)
+        checks["attack success drops"] = after["attack_success_rate"] < raw["attack_success_rate"]
+    if "no-attack" in runs:
+        checks[f"accuracy within {cfg.max_accuracy_drop:.0%} of the no-attack run"] = (
+            runs["no-attack"]["accuracy"] - after["accuracy"] <= cfg.max_accuracy_drop)
+    with log.step("Check the story's outcomes") as s:
+        failed = [name for name, ok in checks.items() if not ok]
+        s["ok"] = not failed
+        s["result"] = f"{len(checks) - len(failed)}/{len(checks)} hold" + (f"; FAILED: {'; '.join(failed)}" if failed else "")
+    return {"checks": checks}
+
+
 def run(cfg: ScenarioConfig, log: StepLog) -> dict[str, Any]:
     """Run the whole story; returns the result dict the report is rendered from."""
     cfg.out.mkdir(parents=True, exist_ok=True)
@@ -175,11 +203,12 @@ def run(cfg: ScenarioConfig, log: StepLog) -> dict[str, Any]:
         runs.append(_train(cfg, log, "raw", "Train on raw landed data (SecAgg+ / DP)",
                            data, cfg.out / "fl-raw"))
         runs.append(_train(cfg, log, "quarantined", "Train after quarantine (model → models/)",
-                           {s: d.without(flagged) for s, d in data.items()}, None))
+                           {s: d.without(flagged) for s, d in data.items()}, cfg.model_dir))
         if cfg.baseline:
             runs.append(_train(cfg, log, "no-attack", "Reference: train without the injected records",
                                {s: d.without(injected) for s, d in data.items()}, cfg.out / "fl-no-attack"))
         result["training"] = runs
+        result["outcome"] = _outcome(cfg, log, result)
     finally:
         with log.step("Stop the emulators this run started") as s:
             stopped = list(cloud.owned)
