@@ -102,7 +102,7 @@ def run_scan(ds: Dataset, seed: int = 0, progress: bool = True, epochs: int | No
             detectors={name: r.per_class[c].poisoned for name, r in results.items()})
     table, suspects = ({}, [])
     if ds.producers is not None:
-        table, suspects = provenance.attribute(ds.producers, fused.flagged)
+        table, suspects = provenance.attribute(ds.producers, fused.flagged, fused.risk_score)
     pairs = suspected_pairs(ds, fused, ac)
     rep = report.Report(
         risk_score=fused.risk_score, n_samples=len(ds), flagged=flagged, flagged_count=len(flagged),

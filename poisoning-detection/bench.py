@@ -14,10 +14,25 @@ from pathlib import Path
 from lab.cli import parser, run_main
 
 
+def case_arg(text: str) -> tuple[str, float]:
+    """Parse CASE:RATE (src, all2one, flip or clean) for --cases."""
+    import argparse
+
+    case, _, rate = text.partition(":")
+    if case not in ("src", "all2one", "flip", "clean"):
+        raise argparse.ArgumentTypeError(f"unknown case {case!r}: use src, all2one, flip or clean")
+    try:
+        return case, float(rate or 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"rate must be a number, got {rate!r}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser("bench.py", __doc__ or "")
     p.add_argument("--datasets", nargs="+", choices=["digits", "mnist"], default=["digits", "mnist"])
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--cases", nargs="+", metavar="CASE:RATE", type=case_arg,
+                   help="run only these cases, e.g. src:0.05 clean:0 (default: all of harness.CASES)")
     p.add_argument("--no-remediation", action="store_true", help="skip the retrain-after-removal step")
     p.add_argument("--out", type=Path, default=Path("reports/bench-poison.md"), help="Markdown output")
     args = p.parse_args(argv)
@@ -36,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out.with_suffix(".json").write_text(json.dumps([r.__dict__ for r in rows], default=float, indent=1))
         return text
 
-    rows = harness.run(args.datasets, args.seeds, not args.no_remediation, checkpoint=write)
+    rows = harness.run(args.datasets, args.seeds, not args.no_remediation, cases=args.cases, checkpoint=write)
     print(write(rows))
     return 0
 

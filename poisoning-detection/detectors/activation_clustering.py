@@ -21,6 +21,13 @@ What ART 1.20 gets wrong here, and what this module does instead:
   source — used only for clusters smaller than the rest of their class, since a clean
   majority cluster, taken away, leaves only other classes to vote.
 
+Two guards added after the scenario runs (Nov 2026): a cluster that only partly (< 0.9)
+looks like another class must also carry a trigger (`shared_pixels`: ≥ 2 pixels bright in
+its members, not in the source class nor the rest) — clean '1' sub-styles that look like
+'2' reached purity 0.5-0.75 on some orderings and raised risk 0.6 on clean silos; and
+`trigger_groups` looks for poison groups in input space, for pairs such as 7 -> 1 whose
+triggered records the model clusters with clean '1's (previously 0 of 24 found).
+
 Per-class verdict details: relative size, silhouette of the cluster vs the rest of the
 class, its agreement with the label, and the suspected source class.
 """
@@ -32,12 +39,15 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 
 from poisoning_detection.detectors.base import ClassVerdict, Context, DetectorResult, reclassify
+from poisoning_detection.detectors.trigger import MIN_TRIGGER_PIXELS, carriers, shared_pixels, trigger_groups
 
 #: A cluster is poisoned when at least this share of its members look like one other class.
 PURITY = 0.5
 #: Reclassify a cluster without its own members only when the rest of its class outnumbers it.
 MAX_RELATIVE_SIZE = 0.5
 EXCLUDED_PURITY = 0.75
+#: Below this purity a cluster is poisoned only if its members share trigger pixels (`shared_pixels`).
+CLEAR_PURITY = 0.9
 
 
 def reduce(features: np.ndarray, dims: int = 10, seed: int = 0) -> np.ndarray:
@@ -85,15 +95,39 @@ class ActivationClustering:
                     # stricter: without its own members a clean sub-style of a class often
                     # looks like a neighbour class (measured up to 0.62 on digits)
                     purity = purity if purity >= EXCLUDED_PURITY else 0.0
+                shared = shared_pixels(ctx.x, members, ctx.y == source) if source is not None else []
                 scores[members] = purity
-                poisoned = purity >= self.purity
+                # a cluster that only partly looks like another class must also carry a
+                # trigger; clean sub-styles reached 0.5-0.75 purity on digits, never a trigger
+                triggered = len(shared) >= MIN_TRIGGER_PIXELS
+                poisoned = purity >= self.purity and (triggered or purity >= CLEAR_PURITY)
                 if poisoned:
-                    flagged[members] = True
-                    sources[members] = source
+                    # flag the members carrying the trigger: clean records of the target that
+                    # fell into the same cluster lack it (measured: 6-8 clean '1's with 3 -> 1)
+                    bad = carriers(ctx.x, members, ctx.y == source, shared) if triggered else members
+                    flagged[bad] = True
+                    sources[bad] = source
                 sil = float(silhouette_score(z, labels == lab)) if 0 < len(members) < len(idx) else 0.0
                 clusters.append({"size": int(len(members)), "relative_size": round(len(members) / len(idx), 4),
                                  "silhouette": round(sil, 3), "looks_like": source,
-                                 "looks_like_share": round(purity, 3), "poisoned": poisoned})
+                                 "looks_like_share": round(purity, 3), "poisoned": poisoned,
+                                 "shared_pixels": shared})
+            for members in trigger_groups(ctx.x, ctx.y, c):
+                # one source only: a variant accepting groups that look like several classes
+                # (all-to-one) caught digits all2one 5 % but accused a clean silo (risk 1.0)
+                source, purity = looks_like(reclassify(ctx.x, ctx.y, members), c)
+                if source is None or purity < EXCLUDED_PURITY:
+                    continue
+                shared = shared_pixels(ctx.x, members, ctx.y == source)
+                if len(shared) < MIN_TRIGGER_PIXELS:
+                    continue
+                members = carriers(ctx.x, members, ctx.y == source, shared)
+                scores[members] = np.maximum(scores[members], purity)
+                flagged[members] = True
+                sources[members] = source
+                clusters.append({"size": int(len(members)), "relative_size": round(len(members) / len(idx), 4),
+                                 "kind": "trigger_group", "looks_like": source, "looks_like_share": round(purity, 3),
+                                 "poisoned": True, "shared_pixels": shared})
             bad = [cl for cl in clusters if cl["poisoned"]]
             verdicts[c] = ClassVerdict(bool(bad), {
                 "clusters": clusters,

@@ -52,3 +52,30 @@ def test_attribution_names_the_producer_that_sent_most_flags() -> None:
     evenly = np.zeros(110, bool)
     evenly[[0, 60, 105]] = True
     assert provenance.attribute(producers, evenly)[1] == []
+
+
+def test_a_silo_with_one_producer_never_names_it() -> None:
+    # a false cluster on a clean silo: high risk, flags, but nothing to compare the producer with
+    producers = np.array(["producer-only"] * 480)
+    flagged = np.zeros(480, bool)
+    flagged[:5] = True
+    table, suspects = provenance.attribute(producers, flagged, risk_score=0.9)
+    assert suspects == [] and table["producer-only"]["flagged"] == 5 and table["producer-only"]["p_value"] == 1.0
+
+
+def test_poison_from_one_of_two_producers_names_that_one_only_when_risk_is_high() -> None:
+    producers = np.array(["producer-honest"] * 480 + ["producer-stolen"] * 24)
+    flagged = np.zeros(504, bool)
+    flagged[480:] = True   # every injected record
+    flagged[[7, 300]] = True  # two honest false positives
+    table, suspects = provenance.attribute(producers, flagged, risk_score=1.0)
+    assert suspects == ["producer-stolen"] and table["producer-stolen"]["p_value"] < provenance.MAX_P
+    assert provenance.attribute(producers, flagged, risk_score=provenance.MIN_RISK - 0.01)[1] == []
+
+
+def test_flags_in_proportion_to_a_producers_share_name_no_one() -> None:
+    # the big producer sent most flags only because it sent most records
+    producers = np.array(["big"] * 900 + ["small"] * 100)
+    flagged = np.zeros(1000, bool)
+    flagged[[1, 2, 3, 4, 5, 6, 7, 8, 950]] = True
+    assert provenance.attribute(producers, flagged, risk_score=1.0)[1] == []
