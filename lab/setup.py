@@ -6,6 +6,8 @@ emulators, the offline DuckDB extension for BigQuery, ...).
 from __future__ import annotations
 
 from lab.config import settings
+from lab.localcloud.gcp import prepare_bigquery_offline
+from lab.tls import ensure_ca
 
 
 def main() -> int:
@@ -14,8 +16,7 @@ def main() -> int:
         folder.mkdir(parents=True, exist_ok=True)
     cfg.keys_dir.chmod(0o700)
     print(f"local state in {cfg.state_dir}")
-    from lab.localcloud.gcp import prepare_bigquery_offline
-
+    print(f"local CA (trusted only by this lab): {ensure_ca()}")
     prepare_bigquery_offline()  # bqemulator: DuckDB spatial extension from its wheel, never downloaded
     print("BigQuery emulator prepared for offline use")
     return 0
