@@ -86,7 +86,7 @@ class Runner:
     def run(self, args: Sequence[str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """``python ARGS`` in the copy; a timeout counts as a failed run (exit code 124)."""
         try:
-            return subprocess.run([sys.executable, *args], cwd=self.repo, env=self.env, text=True,  # nosec B603
+            return subprocess.run([sys.executable, *args], cwd=self.repo, env=self.env, text=True,  # nosec B603 - argv is this interpreter + our fixed script paths, no shell
                                   capture_output=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as exc:
             return subprocess.CompletedProcess(exc.cmd, 124, "", f"timed out after {timeout:.0f} s")

@@ -118,9 +118,9 @@ def run(clean: int = 0, poison: int = 16, seed: int = 0) -> CaseResult:
 
     result = CaseResult(NAME)
     clean = clean or len(silo_share("aws"))
-    trust = TrustStore.from_dir()
+    honest = generate_records("aws", clean, seed=seed, producer=HONEST)  # creates the honest key on first use
+    trust = TrustStore.from_dir()  # ... so the trust store, read after it, knows it
     register_producer(trust, ATTACKER)
-    honest = generate_records("aws", clean, seed=seed, producer=HONEST)
     bad = poisoned_records(poison, seed + 1)
     bad_ids = {r.id for r in bad}
     lines = [r.to_json().encode() for r in honest + bad]

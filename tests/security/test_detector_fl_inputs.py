@@ -215,7 +215,7 @@ def ray_running() -> bool:
     ("bad config", {"num-shares": 4}, None, "num-shares must be odd"),
     ("NaN data source", {}, lambda _s: silo(x=nan_x()), "finite"),
     ("unknown label", {}, lambda _s: silo(y=np.full(40, 12)), r"\[0, 9\]"),
-    ("landing without its key", {"data-root": "/nonexistent/landing"}, None, "cannot read the landing"),
+    ("landing without its key", {"data-root": "/nonexistent/landing"}, None, "cannot read the landing|no landed records"),
 ], ids=["config", "nan-source", "label-source", "empty-landing"])
 def test_run_simulation_refuses_before_ray_starts(case: str, config: dict[str, Any], source: Any, message: str) -> None:
     assert not ray_running()
