@@ -33,7 +33,7 @@ def _bool(text: str) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser("python -m lab.scenario", __doc__ or "")
     p.add_argument("--compromised", default="aws", help="silo whose producer is compromised: aws|azure|gcp|none")
-    p.add_argument("--poison-rate", type=float, default=0.05, help="injected / clean records of that silo (0-0.5]")
+    p.add_argument("--poison-rate", type=float, default=0.08, help="injected / clean records of that silo (0-0.5]")
     p.add_argument("--source", type=int, default=0, help="class whose images carry the trigger (0-9)")
     p.add_argument("--target", type=int, default=1, help="label the trigger should produce (0-9)")
     p.add_argument("--records", type=int, default=None, help="clean records per silo (default: its whole share)")

@@ -16,7 +16,7 @@ class ScenarioConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     compromised: Literal["aws", "azure", "gcp", "none"] = "aws"
-    poison_rate: float = Field(0.05, gt=0, le=0.5, description="injected records / the silo's clean records")
+    poison_rate: float = Field(0.08, gt=0, le=0.5, description="injected records / the silo's clean records")
     source: int = Field(0, ge=0, le=9, description="class whose images carry the trigger")
     target: int = Field(1, ge=0, le=9, description="label the attacker wants the trigger to produce")
     records: int | None = Field(None, ge=30, le=5000, description="clean records per silo (default: its whole share)")
