@@ -25,7 +25,7 @@ class Section:
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
+        return f"{value:.3g}" if abs(value) < 100 else f"{value:.1f}"
     if isinstance(value, bool):
         return "yes" if value else "NO"
     return str(value)
