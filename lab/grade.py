@@ -232,7 +232,11 @@ def check_fl(r: Runner) -> Outcome:
     eps, init, final = rep.get("epsilon"), rep.get("initial_accuracy"), rep.get("final_accuracy")
     changed = isinstance(init, (int, float)) and isinstance(final, (int, float)) and final != init
     ok = proc.returncode == 0 and rep.get("ok") is True and changed and isinstance(eps, (int, float)) and eps > 0
-    return Outcome(proc.returncode == 0, ok, f"accuracy {init} -> {final}, epsilon {eps}, secagg {rep.get('secagg')}")
+    def num(v: object) -> str:
+        return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+    return Outcome(proc.returncode == 0, ok,
+                   f"accuracy {num(init)} -> {num(final)}, epsilon {num(eps)}, secagg {rep.get('secagg')}")
 
 
 def poisoned_digits(path: Path, rate: float = 0.33, seed: int = 0) -> set[int]:
@@ -372,7 +376,7 @@ def print_table(result: dict[str, Any]) -> None:
                       f"{s['points']:g}/{s['max_points']}", f"{s['seconds']:.0f}", s["detail"])
     table.add_section()
     table.add_row("", "[bold]total[/]", "", "", "", f"[bold]{result['score']:g}/{result['max']}[/]", "", "")
-    Console().print(table)
+    Console(width=max(Console().width, 140)).print(table)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
