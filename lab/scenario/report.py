@@ -50,7 +50,10 @@ def _plots(result: dict[str, Any], out: Path) -> dict[str, Path]:
                 axes[1].plot(xs, [e if e is not None else float("nan") for e in eps], marker="o", label=run["name"])
         axes[0].set(title="Global model accuracy per round", xlabel="round", ylabel="accuracy (held-out)")
         axes[1].set(title="Privacy spent (client-level ε)", xlabel="round", ylabel="ε")
+        from matplotlib.ticker import MaxNLocator
+
         for ax in axes:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
             ax.legend()
         fig.tight_layout()
