@@ -36,18 +36,19 @@ def port_open(port: int, host: str = LOOPBACK, timeout: float = 0.5) -> bool:
         return False
 
 
-def http_ready(url: str, timeout: float = 1.0, context: object | None = None) -> bool:
-    """True when a GET on a loopback URL answers with any HTTP status (the server is up)."""
+def http_ready(url: str, timeout: float = 1.0, context: object | None = None, require_ok: bool = False) -> bool:
+    """True when a GET on a loopback URL answers with any HTTP status (the server is up);
+    with ``require_ok``, only a 200 counts (servers that answer errors while still starting)."""
     import urllib.error
     import urllib.request
 
     if not url.startswith(("http://127.0.0.1:", "https://127.0.0.1:")):
         raise ValueError("health checks only target the loopback emulators")
     try:
-        with urllib.request.urlopen(url, timeout=timeout, context=context):  # nosec B310 - loopback http(s) only, checked above
-            return True
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:  # nosec B310 - loopback http(s) only, checked above
+            return not require_ok or resp.status == 200
     except urllib.error.HTTPError:
-        return True
+        return not require_ok
     except OSError:
         return False
 

@@ -18,20 +18,12 @@ import urllib.request
 from pathlib import Path
 
 from lab.config import settings
-from lab.localcloud.base import LOOPBACK, Emulator, EmulatorError, free_port, port_open
+from lab.localcloud.base import LOOPBACK, Emulator, EmulatorError, free_port, http_ready, port_open
 from lab.localcloud.registry import register
 
 #: Environment variables (no SDK-standard one exists for these two services).
 BIGQUERY_ENDPOINT_VAR = "LAB_GCP_BIGQUERY_ENDPOINT"
 KMS_ENDPOINT_VAR = "LAB_GCP_KMS_ENDPOINT"
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as resp:  # nosec B310 - fixed loopback URL
-            return resp.status == 200
-    except OSError:
-        return False
 
 
 def _venv_tool(name: str) -> str:
@@ -106,7 +98,7 @@ class PubSubEmulator(Emulator):
         return {"PUBSUB_EMULATOR_HOST": f"{LOOPBACK}:{port}"}
 
     def is_ready(self, port: int, extra_ports: dict[str, int]) -> bool:
-        return _http_ok(f"http://{LOOPBACK}:{port}/")  # answers "Ok" once serving
+        return http_ready(f"http://{LOOPBACK}:{port}/", require_ok=True)  # answers "Ok" once serving
 
 
 class BigQueryEmulator(Emulator):
@@ -133,7 +125,7 @@ class BigQueryEmulator(Emulator):
 
     def is_ready(self, port: int, extra_ports: dict[str, int]) -> bool:
         url = f"http://{LOOPBACK}:{port}/bigquery/v2/projects/{settings().gcp_project}/datasets"
-        return _http_ok(url)
+        return http_ready(url, require_ok=True)
 
 
 class StorageEmulator(Emulator):
