@@ -13,7 +13,7 @@ from rich.console import Console
 class StepLog:
     """What each step reported, in order; ``ok`` is False once any step's check failed."""
 
-    console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
     rows: list[dict[str, object]] = field(default_factory=list)
 
     @property
