@@ -26,6 +26,17 @@ AWS (same records, same moto server):
 * ``envelope_vs_aesgcm_ratio``: envelope encrypt MB/s / bare AES-GCM MB/s on one
   buffer (encryption.bench), with the same cached AWS KMS provider.
 
+Why a ratio stops where it does (every silo, ``ingestion.core.cpu``):
+
+* ``<silo>_cpu_us_per_record``: CPU microseconds per record that each path made
+  this process and the silo's emulators spend (from ``/proc``, Linux only);
+* ``<silo>_ceiling_ratio``: bare CPU / (secure CPU / cores) — the best ratio an
+  idle machine with this many cores could reach for that work, however well the
+  secure path overlaps. Under the target, only less work per record helps;
+* ``<silo>_validate_us_per_record`` / ``<silo>_verify_us_per_record``: the
+  consumer's validation (parse, canonical JSON, Ed25519, dedupe) and the signature
+  check alone, per record, in this process — to set against ``bare_us_per_record``.
+
 Every silo's landing is verified afterwards (untimed); the benchmark fails if
 one is not. Progress goes to stderr; the last line printed is one JSON object.
 """
@@ -36,12 +47,16 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from ingestion.core.cpu import CpuMeter, why_figures
 from lab.cli import LabError, console, parser, positive_int, run_main
 
 TARGETS = {"secure_vs_bare_ratio": (">=", 0.8), "kms_calls_per_10k": ("<=", 5.0),
            "envelope_vs_aesgcm_ratio": (">=", 0.9)}
 SILO_TARGETS = {"secure_vs_bare_ratio": (">=", 0.8), "kms_calls_per_10k": ("<=", 5.0)}
 ALL_SILOS = ("aws", "azure", "gcp")
+#: Per-silo figures that explain a ratio (ingestion.core.cpu.why_figures); printed under each silo's ratio
+WHY_KEYS = ("bare_us_per_record", "validate_us_per_record", "verify_us_per_record", "ceiling_ratio",
+            "cpu_us_per_record", "cores")
 
 
 def bare_puts(kinesis: Any, stream: str, lines: Sequence[bytes]) -> float:
@@ -81,20 +96,22 @@ def run_bench(records: int, size_mib: int, seed: int = 0) -> dict[str, Any]:
     kinesis.get_waiter("stream_exists").wait(StreamName=bare_stream)
     ensure_stream(kinesis, silo.resources.stream_name, silo.resources.key_arn)
     bare_puts(kinesis, bare_stream, lines[:50])  # warm the connection pool once
-    bare_s = bare_puts(kinesis, bare_stream, lines)
+    with CpuMeter("aws") as bare_cpu:
+        bare_s = bare_puts(kinesis, bare_stream, lines)
 
     trust = TrustStore.from_dir()
     lander = silo.lander("bench", trust)
     calls_before = silo.kms.calls
-    start = time.perf_counter()
-    produced, consumed = produce_and_consume(silo, lines, lander)
-    secure_s = time.perf_counter() - start
+    with CpuMeter("aws") as secure_cpu:
+        start = time.perf_counter()
+        produced, consumed = produce_and_consume(silo, lines, lander)
+        secure_s = time.perf_counter() - start
     kms_calls = silo.kms.calls - calls_before
     check = verify_landing(silo.store, silo.provider, "aws", "bench", trust,
                            expected_ids=lander.checkpoint.accepted_ids, expected_dead_letters=0)
     if not check.verified or consumed.landed != records or produced.sent != records:
         raise LabError(f"benchmark landing did not verify: {check.errors[:3]}")
-    envelope = envelope_vs_aesgcm(size_mib=size_mib, repeats=3, provider=silo.provider)
+    envelope = envelope_vs_aesgcm(size_mib=size_mib, repeats=7, provider=silo.provider)
     return {
         "records": records,
         "record_bytes_avg": round(sum(map(len, lines)) / len(lines)),
@@ -110,6 +127,7 @@ def run_bench(records: int, size_mib: int, seed: int = 0) -> dict[str, Any]:
         "bare_aesgcm_encrypt_mb_s": envelope["bare_aesgcm_encrypt_mb_s"],
         "envelope_vs_aesgcm_ratio": envelope["envelope_over_bare"],
         "landing_verified": check.verified,
+        **why_figures(lines, bare_cpu, secure_cpu),
     }
 
 
@@ -194,8 +212,8 @@ def run_silos(silos: Sequence[str], records: int, size_mib: int, seed: int) -> d
         if silo == "aws":
             figures.update({k: v for k, v in result.items() if k in TARGETS or k in AWS_KEYS})
         for key in ("bare_records_per_s", "secure_records_per_s", "secure_vs_bare_ratio", "kms_calls",
-                    "kms_calls_per_10k", "batches"):
-            figures[f"{silo}_{key}"] = result[key]
+                    "kms_calls_per_10k", "batches", *WHY_KEYS):
+            figures[f"{silo}_{key}"] = result.get(key)
     return figures
 
 
@@ -217,8 +235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _judge(figures, TARGETS)
     for silo in args.silos:
         _judge(figures, SILO_TARGETS, prefix=f"{silo}_")
-        for name in ("bare_records_per_s", "secure_records_per_s"):
-            print(f"{silo + '_' + name:<34} {figures[silo + '_' + name]:>10}")
+        for name in ("bare_records_per_s", "secure_records_per_s", *WHY_KEYS[:4]):
+            print(f"{silo + '_' + name:<34} {figures[silo + '_' + name]!s:>10}")
+        cpu = figures.get(f"{silo}_cpu_us_per_record")
+        if cpu:
+            print(f"{silo + '_cpu_us_per_record':<34} bare {cpu['bare']}  secure {cpu['secure']}")
     print(json.dumps(figures, sort_keys=True))
     return 0
 

@@ -18,9 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lab.config import settings
@@ -33,6 +34,7 @@ MAX_RECORD_BYTES = 64 * 1024
 MAX_FEATURES = 4096
 #: Domain separation: a signature over a record can never be mistaken for another message.
 SIGNING_PREFIX = b"secure-ai-lab/record/v1\n"
+SIGNATURE_BYTES = 64
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 PRODUCER_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -87,11 +89,26 @@ class Record(BaseModel):
 
     def signing_bytes(self) -> bytes:
         """The canonical bytes a producer signs: every field but the signature."""
-        body = {k: v for k, v in self.__dict__.items() if k != "signature"}  # the fields: plain str/int/list
-        return SIGNING_PREFIX + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        return SIGNING_PREFIX + self._unsigned_json().encode()
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":"))
+        """Canonical JSON of the whole record (keys sorted, no spaces): one landed line."""
+        return json.dumps(self.__dict__, sort_keys=True, separators=(",", ":"))  # the fields: plain str/int/list
+
+    def canonical_forms(self) -> tuple[bytes, bytes]:
+        """``(signing_bytes(), to_json().encode())`` from one serialisation: the consumer needs both.
+
+        Keys are sorted, so the signature member sits right before ``"silo"``; nothing before
+        it can contain a quote (numbers, and id/producer limited by their patterns), so the
+        first ``,"silo":`` is that key. A test checks both halves against the methods above."""
+        body = self._unsigned_json()
+        cut = body.index(',"silo":')
+        full = body[:cut] + ',"signature":' + json.dumps(self.signature) + body[cut:]
+        return SIGNING_PREFIX + body.encode(), full.encode()
+
+    def _unsigned_json(self) -> str:
+        body = {k: v for k, v in self.__dict__.items() if k != "signature"}
+        return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 def parse_record(raw: bytes | str | dict[str, Any]) -> Record:
@@ -192,6 +209,7 @@ class TrustStore:
 
     def __init__(self, keys: dict[str, Ed25519PublicKey] | None = None) -> None:
         self.keys: dict[str, Ed25519PublicKey] = dict(keys or {})
+        self._nacl: dict[str, tuple[Ed25519PublicKey, VerifyKey]] = {}
 
     @classmethod
     def from_dir(cls, key_dir: Path | None = None) -> TrustStore:
@@ -207,8 +225,17 @@ class TrustStore:
         """Stop trusting a producer (e.g. after its key was stolen)."""
         self.keys.pop(producer, None)
 
-    def verify(self, record: Record) -> None:
-        """Raise RecordError unless the record carries a valid signature of a trusted producer."""
+    def raw_keys(self) -> dict[str, bytes]:
+        """Producer -> raw 32-byte public key (picklable: what a verifying worker process needs)."""
+        return {name: key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+                for name, key in self.keys.items()}
+
+    def verify(self, record: Record) -> bytes:
+        """Raise RecordError unless the record carries a valid signature of a trusted producer.
+
+        Returns the record's canonical JSON (``to_json()``, encoded), serialised on the way
+        together with the signed bytes: a consumer lands exactly that line. The check itself
+        is libsodium's (PyNaCl), about twice as fast here as OpenSSL's."""
         if not record.signature:
             raise RecordError("signature", "missing: unsigned records are not accepted")
         key = self.keys.get(record.producer)
@@ -218,7 +245,20 @@ class TrustStore:
             signature = base64.b64decode(record.signature, validate=True)
         except ValueError:
             raise RecordError("signature", "not valid base64") from None
+        signed, line = record.canonical_forms()
         try:
-            key.verify(signature, record.signing_bytes())
-        except InvalidSignature:
+            if len(signature) != SIGNATURE_BYTES:
+                raise BadSignatureError
+            self._verifier(record.producer, key).verify(signed, signature)
+        except BadSignatureError:
             raise RecordError("signature", f"does not verify with the key of {record.producer!r}") from None
+        return line
+
+    def _verifier(self, producer: str, key: Ed25519PublicKey) -> VerifyKey:
+        """libsodium's view of a trusted key, rebuilt whenever ``keys`` maps the name to another key."""
+        cached = self._nacl.get(producer)
+        if cached is None or cached[0] is not key:
+            raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            cached = self._nacl[producer] = (key, VerifyKey(raw))
+        return cached[1]
+

@@ -44,12 +44,13 @@ class Silo:
     store: S3Store
     kms: AwsKmsProvider
     provider: CachingKeyProvider
+    reader: Any  # the consumer's Kinesis client: timestamps left unparsed (it never reads them)
 
     @classmethod
     def connect(cls, resources: AwsResources) -> Silo:
         kms = AwsKmsProvider(resources.key_alias)
         return cls(resources, client("kinesis"), S3Store(resources.bucket, resources.key_arn), kms,
-                   CachingKeyProvider(kms))
+                   CachingKeyProvider(kms), client("kinesis", raw_timestamps=True))
 
     def checkpoints(self) -> CheckpointStore:
         return CheckpointStore(self.store, checkpoint_key(SILO, self.resources.stream_name))
@@ -86,7 +87,7 @@ def produce_and_consume(
     sending = threading.Event()
     sending.set()
     with _bar(len(lines), "produce", show_progress, 0) as pbar, _bar(len(lines), "consume", show_progress, 1) as cbar:
-        consumer = KinesisConsumer(silo.kinesis, stream, lander, batch_limit)
+        consumer = KinesisConsumer(silo.reader, stream, lander, batch_limit)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="consumer") as pool:
             consuming = pool.submit(consumer.run, progress=cbar.update, follow=sending.is_set)
             try:

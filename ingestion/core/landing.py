@@ -72,8 +72,15 @@ def write_batch(
     store: ObjectStore, provider: KeyProvider, silo: str, dataset: str, batch_id: str, records: Sequence[Record]
 ) -> str:
     """Encrypt records as JSON Lines and put them under their batch key; return the key."""
+    return write_lines(store, provider, silo, dataset, batch_id, [r.to_json().encode() for r in records])
+
+
+def write_lines(
+    store: ObjectStore, provider: KeyProvider, silo: str, dataset: str, batch_id: str, lines: Sequence[bytes]
+) -> str:
+    """:func:`write_batch` for records already serialised (``Accepted.line``: canonical JSON, one per record)."""
     key = batch_key(silo, dataset, batch_id)
-    blob = encrypt(_seal(r.to_json() for r in records), provider, context(silo, dataset, batch_id))
+    blob = encrypt(b"".join(line + b"\n" for line in lines), provider, context(silo, dataset, batch_id))
     store.put(key, bytes(blob))
     return key
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from encryption.providers.base import KeyProvider
 from ingestion.core.checkpoint import Checkpoint, CheckpointStore
-from ingestion.core.landing import write_batch, write_deadletters
+from ingestion.core.landing import write_deadletters, write_lines
 from ingestion.core.store import ObjectStore
 from ingestion.core.validate import Validator
 from ingestion.records import TrustStore
@@ -88,8 +88,8 @@ class BatchLander:
         try:
             accepted, dead = self.validator.check_all(items)
             if accepted:
-                write_batch(self.store, self.provider, self.silo, self.dataset, batch_id,
-                            [a.record for a in accepted])
+                write_lines(self.store, self.provider, self.silo, self.dataset, batch_id,
+                            [a.line for a in accepted])
             if dead:
                 write_deadletters(self.store, self.provider, self.silo, batch_id, dead)
             new = self.checkpoint.copy()

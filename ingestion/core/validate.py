@@ -21,10 +21,11 @@ DUPLICATE_REASON = "duplicate id: already accepted"
 
 @dataclass(frozen=True)
 class Accepted:
-    """A record that passed every check."""
+    """A record that passed every check; ``line`` is its canonical JSON, the bytes that land."""
 
     record: Record
     position: str
+    line: bytes
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,13 @@ class Validator:
         """Accept the record or say exactly why not. Accepting it records its id."""
         try:
             record = parse_record(raw)
-            self.trust.verify(record)
+            line = self.trust.verify(record)
         except RecordError as exc:
             return DeadLetter.of(raw, position, exc)
         if record.id in self.seen_ids:
             return DeadLetter(DUPLICATE_REASON, "id", position, base64.b64encode(raw).decode())
         self.seen_ids.add(record.id)
-        return Accepted(record, position)
+        return Accepted(record, position, line)
 
     def check_all(self, items: Iterable[tuple[bytes, str]]) -> tuple[list[Accepted], list[DeadLetter]]:
         """Split (raw, position) pairs into accepted records and dead letters, keeping order."""

@@ -27,11 +27,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from ingestion.core.cli import silo_bench_main
+from ingestion.core.cpu import CpuMeter, why_figures
 from lab.cli import LabError, run_main
 
 
-def _bare(lines: list[bytes], names: Any) -> tuple[float, float]:
-    """(publish seconds, publish + pull + ack seconds) for a plain topic and subscription."""
+def _bare(lines: list[bytes], names: Any, cpu: CpuMeter) -> tuple[float, float]:
+    """(publish seconds, publish + pull + ack seconds) for a plain topic and subscription; ``cpu``
+    meters the timed part."""
     from ingestion.gcp import clients
 
     publisher, subscriber = clients.publisher(ordering=False), clients.subscriber()
@@ -39,17 +41,19 @@ def _bare(lines: list[bytes], names: Any) -> tuple[float, float]:
     sub = f"{names.subscription}-bare"
     publisher.create_topic(request={"name": topic})
     subscriber.create_subscription(request={"name": sub, "topic": topic, "ack_deadline_seconds": 60})
-    start = time.perf_counter()
-    for future in [publisher.publish(topic, line) for line in lines]:
-        future.result(timeout=60)
-    published = time.perf_counter() - start
-    got = 0
-    while got < len(lines):
-        resp = subscriber.pull(request={"subscription": sub, "max_messages": 500}, timeout=30)
-        if resp.received_messages:
-            subscriber.acknowledge(request={"subscription": sub, "ack_ids": [m.ack_id for m in resp.received_messages]})
-        got += len(resp.received_messages)
-    return published, time.perf_counter() - start
+    with cpu:
+        start = time.perf_counter()
+        for future in [publisher.publish(topic, line) for line in lines]:
+            future.result(timeout=60)
+        published = time.perf_counter() - start
+        got = 0
+        while got < len(lines):
+            resp = subscriber.pull(request={"subscription": sub, "max_messages": 500}, timeout=30)
+            if resp.received_messages:
+                subscriber.acknowledge(
+                    request={"subscription": sub, "ack_ids": [m.ack_id for m in resp.received_messages]})
+            got += len(resp.received_messages)
+        return published, time.perf_counter() - start
 
 
 def bench(records: int = 1000, seed: int = 0) -> dict[str, Any]:
@@ -61,8 +65,10 @@ def bench(records: int = 1000, seed: int = 0) -> dict[str, Any]:
     lines = source_lines(records, None, seed=seed)
     cfg = settings()
     names = clients.GcpNames(cfg.gcp_project, cfg.gcp_location, f"bench{uuid.uuid4().hex[:8]}")
-    publish_s, bare_s = _bare(lines, names)
-    summary = ingest(lines, progress=False, names=names)
+    bare_cpu = CpuMeter("gcp")
+    publish_s, bare_s = _bare(lines, names, bare_cpu)
+    secure_cpu = CpuMeter("gcp")
+    summary = ingest(lines, progress=False, names=names, cpu=secure_cpu)
     if not summary.verified or summary.landed != records:
         raise LabError(f"gcp benchmark landing did not verify: {summary.extra.get('verify')}")
     secure_s = summary.timings["publish_consume_s"]
@@ -81,6 +87,7 @@ def bench(records: int = 1000, seed: int = 0) -> dict[str, Any]:
         "kms_calls": kms_calls,
         "kms_calls_per_10k": round(kms_calls * 10_000 / records, 2),
         "verified": summary.verified,
+        **why_figures(lines, bare_cpu, secure_cpu),
     }
 
 

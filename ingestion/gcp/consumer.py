@@ -35,7 +35,7 @@ from google.api_core.retry import Retry
 from encryption.providers.base import KeyProvider
 from ingestion.core.checkpoint import Checkpoint, CheckpointStore, checkpoint_key
 from ingestion.core.landing import (
-    batch_id_of, batch_prefix, deadletter_prefix, write_batch, write_deadletters,
+    batch_id_of, batch_prefix, deadletter_prefix, write_deadletters, write_lines,
 )
 from ingestion.core.validate import Accepted, DeadLetter, Validator
 from ingestion.gcp.gcs_store import GcsStore
@@ -218,7 +218,7 @@ class PubSubConsumer:
         if not accepted:
             return
         records = [a.record for a in accepted]
-        write_batch(self.store, self.provider, self.silo, self.dataset, batch_id, records)
+        write_lines(self.store, self.provider, self.silo, self.dataset, batch_id, [a.line for a in accepted])
         rows = [to_row(r, batch_id) for r in records]
         try:
             errors = self.bq.insert_rows_json(

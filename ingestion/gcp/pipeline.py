@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,9 +110,12 @@ def verify_silo(silo: GcpSilo, provider: Any, trust: TrustStore, consumer: PubSu
 
 
 def ingest(
-    lines: Sequence[bytes], dataset: str = "digits", progress: bool = True, names: clients.GcpNames | None = None
+    lines: Sequence[bytes], dataset: str = "digits", progress: bool = True, names: clients.GcpNames | None = None,
+    cpu: AbstractContextManager[object] | None = None,
 ) -> IngestSummary:
-    """Provision, publish ``lines``, consume them into GCS + BigQuery, and verify. Needs clients reachable."""
+    """Provision, publish ``lines``, consume them into GCS + BigQuery, and verify. Needs clients reachable.
+
+    ``cpu``: a context manager around the publish + consume step alone (the benchmark's CpuMeter)."""
     summary = IngestSummary(silo=SILO, dataset=dataset)
     silo = GcpSilo.connect(names)
     with summary.timed("provision"):
@@ -123,7 +127,7 @@ def ingest(
     # Publisher and consumer side by side, as deployed (and as the AWS silo runs): the consumer
     # lands what has arrived while the publisher is still sending. Timed from the first publish
     # until the last record has landed.
-    with summary.timed("publish_consume"), tqdm(total=len(lines), desc="land", unit="rec",
+    with cpu or nullcontext(), summary.timed("publish_consume"), tqdm(total=len(lines), desc="land", unit="rec",
                                                 disable=not progress) as bar, ThreadPoolExecutor(1) as pool:
         publishing = pool.submit(publish_lines, silo.publisher, silo.names.topic, lines, default_producer(SILO))
         result = consumer.run(expected=len(lines), progress=bar, follow=lambda: not publishing.done())

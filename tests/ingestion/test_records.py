@@ -1,6 +1,7 @@
 """The record contract: each fault is rejected and names its field; samples are deterministic."""
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -91,6 +92,27 @@ def test_signature_checks(good: Record) -> None:
     trust.revoke(good.producer)
     with pytest.raises(RecordError):
         trust.verify(good)
+
+
+def test_signature_of_wrong_size_or_swapped_key_is_refused(good: Record) -> None:
+    trust = TrustStore.from_dir()
+    assert trust.verify(good) == good.to_json().encode()  # the line a consumer lands
+    short = base64.b64encode(base64.b64decode(good.signature)[:63]).decode()
+    with pytest.raises(RecordError, match="does not verify"):
+        trust.verify(good.model_copy(update={"signature": short}))
+    trust.keys[good.producer] = Ed25519PrivateKey.generate().public_key()  # the name now maps to another key
+    with pytest.raises(RecordError, match="does not verify"):
+        trust.verify(good)
+
+
+@pytest.mark.parametrize("timestamp", ["2026-11-25T10:00:00+00:00", 'x",\\"silo\\":"aws"', "z\u00e9\u2028\n"])
+@pytest.mark.parametrize("features", [[0.0, 1e-05, 1e16], [3, -0.0, 123456.789]])
+def test_canonical_forms_match_signing_bytes_and_to_json(good: Record, timestamp: str, features: list[float]) -> None:
+    record = good.model_copy(update={"timestamp": timestamp, "features": features, "signature": 'a"b\\c'})
+    signed, line = record.canonical_forms()
+    assert signed == record.signing_bytes()
+    assert line == record.to_json().encode()
+    assert line == json.dumps(record.model_dump(), sort_keys=True, separators=(",", ":")).encode()
 
 
 def test_samples_are_deterministic_and_silos_disjoint() -> None:

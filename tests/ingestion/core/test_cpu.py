@@ -1,0 +1,61 @@
+"""CPU accounting of the benchmarks: it sees child processes, counts real work, and the ceiling is the stated bound."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ingestion import samples
+from ingestion.core import cpu
+from ingestion.core.cpu import CpuMeter, CpuSpent, ceiling_ratio, cpu_figures, cpu_seconds, process_tree
+
+pytestmark = pytest.mark.skipif(not cpu.PROC.is_dir(), reason="CPU accounting reads /proc (Linux)")
+
+BUSY = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.2: pass\nimport sys; sys.stdin.read()"
+
+
+def test_process_tree_finds_descendants_and_counts_their_cpu() -> None:
+    wrapper = subprocess.Popen(  # a launcher whose child does the work, like the Pub/Sub emulator's script
+        [sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {BUSY!r}])"],
+        stdin=subprocess.PIPE)
+    try:
+        for _ in range(300):
+            tree = process_tree([wrapper.pid])
+            if len(tree) == 2 and cpu_seconds(tree) >= 0.15:
+                break
+            time.sleep(0.1)
+        assert wrapper.pid in tree and len(tree) == 2  # the launcher and its child
+        assert cpu_seconds(tree) >= 0.15  # the child's busy loop is counted
+        assert cpu_seconds([wrapper.pid]) < cpu_seconds(tree)
+    finally:
+        wrapper.communicate(b"", timeout=30)
+    assert process_tree([wrapper.pid]) == set()  # gone processes are simply not there
+    assert cpu_seconds([wrapper.pid]) == 0.0
+
+
+def test_meter_counts_this_process_and_no_emulator_when_none_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cpu, "emulator_pids", lambda cloud: set())
+    with CpuMeter("aws") as meter:
+        sum(i * i for i in range(300_000))
+    assert meter.spent is not None
+    assert meter.spent.own_s > 0 and meter.spent.emulators_s == 0 and meter.spent.wall_s >= meter.spent.own_s * 0.5
+
+
+def test_ceiling_is_bare_cpu_over_secure_cpu_spread_over_cores() -> None:
+    bare = CpuSpent(own_s=0.1, emulators_s=0.3, wall_s=9.9)  # wall does not enter: it swings with other load
+    secure = CpuSpent(own_s=0.6, emulators_s=0.4, wall_s=1.0)
+    assert ceiling_ratio(bare, secure, cores=2) == 0.8
+    assert ceiling_ratio(bare, secure, cores=4) == 1.6
+    figures = cpu_figures(bare, secure, records=1000)
+    assert figures["cpu_us_per_record"] == {"bare": {"own": 100.0, "emulators": 300.0, "total": 400.0},
+                                            "secure": {"own": 600.0, "emulators": 400.0, "total": 1000.0}}
+    assert figures["cores"] == os.cpu_count()
+
+
+def test_validation_costs_are_measured_per_record() -> None:
+    lines = [r.to_json().encode() for r in samples.generate_records("aws", 40, seed=8)]
+    costs = cpu.validation_costs(lines, repeats=1)
+    assert 0 < costs["verify_us_per_record"] < costs["validate_us_per_record"]  # verify is a part of validation
