@@ -2,18 +2,21 @@
 
   timing   seconds per round: plain FedAvg vs SecAgg+ vs SecAgg+ + DP (same run of this script)
   privacy  final accuracy with no DP and at client-level epsilon <= 8, 4, 1 (delta from config)
-  record   the same with record-level DP (Opacus DP-SGD in every client)
-  robust   accuracy under a sign-flip attacker: FedAvg, SecAgg+, and each robust method
+  record   no DP vs record-level epsilon <= 8, 4, 1 (Opacus DP-SGD in every client, with the
+           DP-SGD recipe securefl.bench.RECORD_DP_SETTINGS; --config overrides it)
+  robust   accuracy under a sign-flip attacker: clean FedAvg vs FedAvg, SecAgg+ and each robust method
 
-Each configuration is a full simulation (~40 s of Ray start-up each on 2 cores).
+With --seeds, every configuration runs once per seed; the summary gives each configuration's
+worst accuracy and its worst gap to the section's baseline run of the same seed (no DP, or
+the clean run). Each configuration is a full simulation (~20-40 s with Ray start-up on 2 cores).
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 
-from lab.cli import parser, run_main
-from securefl.bench import SECTIONS, run_section
+from lab.cli import LabError, parser, run_main
+from securefl.bench import SECTIONS, compare, run_section
 from securefl.config import load_config, parse_overrides
 
 
@@ -22,17 +25,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("sections", nargs="*", choices=SECTIONS, default=list(SECTIONS),
                    help="which benchmarks (default: all)")
     p.add_argument("--config", default="", help="run-config overrides applied to every run")
+    p.add_argument("--seeds", type=int, nargs="+", default=[42], metavar="SEED",
+                   help="run every configuration once per seed (default: 42)")
+    p.add_argument("--only", nargs="+", default=[], metavar="TEXT",
+                   help="run only the configurations whose label contains TEXT (plus the baseline)")
     args = p.parse_args(argv)
+    if any(seed < 0 for seed in args.seeds):
+        raise LabError("--seeds must be non-negative integers")
     base = parse_overrides(args.config)
     base.setdefault("out-dir", "reports/fl-bench")
     load_config(base)  # a bad override stops here
-    rows = [row for section in args.sections for row in run_section(section, base)]
+    rows = [row for section in args.sections for row in run_section(section, base, args.seeds, args.only)]
     for row in rows:
         eps = "-" if row["epsilon"] is None else f"{row['epsilon']:.2f}"
-        spr = row["s_per_round_after_first"]
-        print(f"{row['section']:8} {row['run']:38} acc={row['final_accuracy']:.3f} eps={eps:>8} "
-              f"level={row['privacy_level']:6} s/round={spr:.2f} ok={row['ok']} flagged={row['flagged_clients']}")
-    print(json.dumps(rows, default=float))
+        spr = "-" if row["s_per_round_after_first"] is None else f"{row['s_per_round_after_first']:.2f}"
+        print(f"{row['section']:8} {row['run']:38} seed={row['seed']:<4} acc={row['final_accuracy']:.3f} "
+              f"eps={eps:>8} level={row['privacy_level']:6} s/round={spr} ok={row['ok']} "
+              f"flagged={row['flagged_clients']}")
+    table = compare(rows)
+    print(f"\nsummary over seeds {args.seeds} (gap = baseline of the same seed - this run)")
+    for entry in table:
+        gap = "-" if entry["worst_gap"] is None else f"{entry['worst_gap']:+.3f}"
+        eps = "-" if entry["epsilon"] is None else f"{entry['epsilon']:.2f}"
+        print(f"{entry['section']:8} {entry['run']:38} worst acc={entry['worst_accuracy']:.3f} "
+              f"mean={entry['mean_accuracy']:.3f} worst gap={gap:>7} eps={eps:>8} level={entry['privacy_level']}")
+    print(json.dumps({"runs": rows, "summary": table}, default=float))
     return 0
 
 

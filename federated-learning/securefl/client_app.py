@@ -36,7 +36,7 @@ class SiloClient(NumPyClient):
         self.pid = partition_id
         self.silo = silo_of(partition_id)
         self.data = client_data(partition_id, cfg.num_clients, cfg.partition, cfg.dirichlet_alpha, cfg.seed, source)
-        self.model = task.Net()
+        self.model = task.Net(cfg.model)
 
     def fit(self, parameters: list[np.ndarray], config: dict[str, Any]) -> tuple[list[np.ndarray], int, dict]:
         if self.pid == self.cfg.drop_client:
@@ -45,16 +45,18 @@ class SiloClient(NumPyClient):
         rnd = int(config.get("server-round", 0))
         seed = self.cfg.seed * 1000 + self.pid * 100 + rnd
         metrics: dict[str, Any] = {"partition-id": self.pid, "silo": self.silo}
+        lr = task.round_lr(self.cfg.learning_rate, self.cfg.lr_decay, rnd, self.cfg.num_server_rounds)
         if self.cfg.record_dp:
             loss, rate, steps = task.train_dpsgd(
                 self.model, self.data.x, self.data.y, self.cfg.local_epochs, self.cfg.batch_size,
-                self.cfg.learning_rate, seed, self.cfg.record_noise_multiplier, self.cfg.record_max_grad_norm)
+                lr, seed, self.cfg.record_noise_multiplier, self.cfg.record_max_grad_norm,
+                self.cfg.optimizer)
             # every round runs the same steps, so rounds so far x steps is this client's whole history
             metrics["dp-epsilon"] = record_epsilon(self.cfg.record_noise_multiplier, rate, steps * max(rnd, 1),
                                                    self.cfg.delta)
         else:
             loss = task.train(self.model, self.data.x, self.data.y, self.cfg.local_epochs, self.cfg.batch_size,
-                              self.cfg.learning_rate, seed=seed)
+                              lr, seed=seed, optimizer=self.cfg.optimizer)
         metrics["train-loss"] = loss
         weights = task.get_weights(self.model)
         if self.cfg.attack == "sign-flip" and self.pid < self.cfg.attackers:

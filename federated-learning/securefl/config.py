@@ -34,7 +34,10 @@ class FLConfig(BaseModel):
     num_server_rounds: int = Field(ge=1, le=200)
     local_epochs: int = Field(ge=1, le=100)
     batch_size: int = Field(ge=1, le=4096)
-    learning_rate: float = Field(gt=0, le=1)
+    learning_rate: float = Field(gt=0, le=10)
+    lr_decay: float = Field(ge=0, lt=1)
+    model: Literal["mlp", "linear"]
+    optimizer: Literal["adam", "sgd"]
     partition: Literal["iid", "dirichlet"]
     dirichlet_alpha: float = Field(gt=0)
     seed: int = Field(ge=0)

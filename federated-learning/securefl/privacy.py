@@ -65,7 +65,8 @@ def epsilon_of(noise_multipliers: list[float], delta: float) -> float:
 RECORD_ASSUMPTIONS = (
     "record-level DP (neighbouring datasets differ by one training record of one client); Opacus DP-SGD in "
     "each client: per-example gradients clipped to record-max-grad-norm, Gaussian noise of std "
-    "record-noise-multiplier*record-max-grad-norm per step, Poisson sampling at rate batch-size/n; "
+    "record-noise-multiplier*record-max-grad-norm per step, Poisson sampling at rate 1/ceil(n/batch-size) "
+    "(as Opacus does); "
     "epsilon is each client's own guarantee for its records (the largest over clients is reported), from "
     "Opacus's RDP accountant over every local step of every round so far (a client that missed a round is "
     "counted as if it took part: conservative). It does not hide whether a client took part."

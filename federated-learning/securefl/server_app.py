@@ -24,9 +24,9 @@ from securefl.outputs import finish_run
 from securefl.strategy import Inspector, build_strategy
 
 
-def _evaluate_fn(inspector_ref: list[Inspector]) -> Callable[..., Any]:
+def _evaluate_fn(inspector_ref: list[Inspector], kind: task.ModelKind) -> Callable[..., Any]:
     test = test_set()
-    model = task.Net()
+    model = task.Net(kind)
 
     def evaluate(server_round: int, weights: list, config: dict) -> tuple[float, dict]:
         task.set_weights(model, weights)
@@ -40,9 +40,9 @@ def _evaluate_fn(inspector_ref: list[Inspector]) -> Callable[..., Any]:
 
 def run_server(grid: Grid, context: Context, cfg: FLConfig) -> dict[str, Any]:
     """Train, then check and write outputs; return the run summary."""
-    initial = task.get_weights(task.new_model(cfg.seed))
+    initial = task.get_weights(task.new_model(cfg.seed, cfg.model))
     ref: list[Inspector] = []
-    inspector = build_strategy(cfg, ndarrays_to_parameters(initial), _evaluate_fn(ref))
+    inspector = build_strategy(cfg, ndarrays_to_parameters(initial), _evaluate_fn(ref, cfg.model))
     inspector.final = None
     ref.append(inspector)
     legacy = LegacyContext(context=context, config=ServerConfig(num_rounds=cfg.num_server_rounds),
