@@ -2,8 +2,10 @@
 
 Two kinds of evidence, each a share in [0, 1] (so no rate or scale has to be tuned):
 - *group* evidence — the sample sits in an activation cluster whose members mostly look
-  like another class (activation clustering + exclusionary reclassification). Flagged
-  when that share is ≥ 0.5. Backdoors produce such groups; clean classes do not.
+  like another class (activation clustering + exclusionary reclassification), or in a
+  trigger group that looks like other classes (all-to-one, poison-majority; see
+  `activation_clustering`). Flagged when that share is ≥ 0.5. Backdoors produce such
+  groups; clean classes do not.
 - *individual* evidence — the sample's input-space neighbours agree on another class
   (share ≥ 0.7) *and* the early model predicts that same class with p ≥ 0.5. Label flips
   produce these; on clean sets the rule fires on ≤ 1 % (genuinely ambiguous digits), so

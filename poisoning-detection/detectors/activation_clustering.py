@@ -28,6 +28,17 @@ its members, not in the source class nor the rest) — clean '1' sub-styles that
 `trigger_groups` looks for poison groups in input space, for pairs such as 7 -> 1 whose
 triggered records the model clusters with clean '1's (previously 0 of 24 found).
 
+Third (Nov 2026): all-to-one backdoors and poison that outnumbers its target class. The
+poison then forms no single-source minority: its triggered records look like *many*
+classes, and at 33 % all-to-one on digits they are 75 % of class '1' — their leave-one-out
+input-space neighbours are other poisoned records, so neither the k-NN votes nor the early
+model disagree with the label (measured: 0 of 427 disagreed). A trigger group that
+covers up to 95 % of its class is therefore also accepted when, judged by a k-NN that
+excludes the whole group, ≥ 0.9 of it looks like some other class, it shares a trigger
+against every other class, and it exceeds 2 % of the set (the individual rule's noise
+floor; clean look-alike groups stayed ≤ 1.1 %, poison groups were ≥ 4.4 %). This does
+not assume the poison is the smaller part of its class.
+
 Per-class verdict details: relative size, silhouette of the cluster vs the rest of the
 class, its agreement with the label, and the suspected source class.
 """
@@ -38,8 +49,9 @@ from sklearn.cluster import HDBSCAN
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 
-from poisoning_detection.detectors.base import ClassVerdict, Context, DetectorResult, reclassify
-from poisoning_detection.detectors.trigger import MIN_TRIGGER_PIXELS, carriers, shared_pixels, trigger_groups
+from poisoning_detection.detectors.base import ClassVerdict, Context, DetectorResult, ExcludedKNN, reclassify
+from poisoning_detection.detectors.trigger import (MIN_TRIGGER_PIXELS, TriggerGroup, carriers, shared_pixels,
+                                                   trigger_groups)
 
 #: A cluster is poisoned when at least this share of its members look like one other class.
 PURITY = 0.5
@@ -48,6 +60,11 @@ MAX_RELATIVE_SIZE = 0.5
 EXCLUDED_PURITY = 0.75
 #: Below this purity a cluster is poisoned only if its members share trigger pixels (`shared_pixels`).
 CLEAR_PURITY = 0.9
+#: Trigger groups may cover up to this share of their class (the poison can be its majority).
+MAJORITY_SHARE = 0.95
+#: A group that looks like several classes (or is most of its class) must exceed this share of
+#: the set: the noise floor of individual look-alikes (`fusion.CLEAN_INDIVIDUAL_SHARE` × 2).
+MULTI_SOURCE_MIN_SHARE = 0.02
 
 
 def reduce(features: np.ndarray, dims: int = 10, seed: int = 0) -> np.ndarray:
@@ -112,26 +129,61 @@ class ActivationClustering:
                                  "silhouette": round(sil, 3), "looks_like": source,
                                  "looks_like_share": round(purity, 3), "poisoned": poisoned,
                                  "shared_pixels": shared})
-            for members in trigger_groups(ctx.x, ctx.y, c):
-                # one source only: a variant accepting groups that look like several classes
-                # (all-to-one) caught digits all2one 5 % but accused a clean silo (risk 1.0)
-                source, purity = looks_like(reclassify(ctx.x, ctx.y, members), c)
-                if source is None or purity < EXCLUDED_PURITY:
+            groups = trigger_groups(ctx.x, ctx.y, c, max_share=MAJORITY_SHARE)
+            knn = ExcludedKNN(ctx.x, ctx.y, idx) if groups else None
+            for group in groups:
+                found = self._trigger_group(ctx, c, group, len(idx), knn)
+                if found is None:
                     continue
-                shared = shared_pixels(ctx.x, members, ctx.y == source)
-                if len(shared) < MIN_TRIGGER_PIXELS:
-                    continue
-                members = carriers(ctx.x, members, ctx.y == source, shared)
+                members, looks, purity, shared = found
                 scores[members] = np.maximum(scores[members], purity)
                 flagged[members] = True
-                sources[members] = source
+                sources[members] = looks
+                kinds = sorted({int(s) for s in looks})
                 clusters.append({"size": int(len(members)), "relative_size": round(len(members) / len(idx), 4),
-                                 "kind": "trigger_group", "looks_like": source, "looks_like_share": round(purity, 3),
-                                 "poisoned": True, "shared_pixels": shared})
+                                 "kind": "trigger_group" if len(kinds) == 1 else "multi_source_trigger_group",
+                                 "looks_like": kinds[0] if len(kinds) == 1 else kinds,
+                                 "looks_like_share": round(purity, 3), "poisoned": True, "shared_pixels": shared})
             bad = [cl for cl in clusters if cl["poisoned"]]
             verdicts[c] = ClassVerdict(bool(bad), {
                 "clusters": clusters,
-                "sources": sorted({cl["looks_like"] for cl in bad}),
+                "sources": sorted({s for cl in bad for s in np.atleast_1d(cl["looks_like"]).tolist()}),
                 "suspicious_share": round(sum(cl["size"] for cl in bad) / len(idx), 4),
             })
         return DetectorResult(self.name, scores, verdicts, flagged=flagged, sources=sources)
+
+    @staticmethod
+    def _trigger_group(ctx: Context, c: int, group: TriggerGroup, class_size: int,
+                       knn: ExcludedKNN | None = None) -> tuple[np.ndarray, np.ndarray, float, list[int]] | None:
+        """(carriers, the class each looks like, purity, trigger pixels) when `group` is poison, else None.
+
+        Two ways to pass, both judged by a k-NN that excludes the whole group:
+        - one source: a minority of its class (rare pixels, < half the class) that mostly
+          (≥ 0.75) looks like one other class and shares a trigger against that class;
+        - several sources or a majority of the class (all-to-one; a producer injecting more
+          copies than the class has clean records): ≥ 0.9 of it looks like *some* other class,
+          it shares a trigger against every other class, and it is more than 2 % of the set.
+          The 2 % is the clean noise floor the individual rule uses (`fusion`): the groups
+          clean sets produced reached 1.0 not-own-class share only at ≤ 1.1 % of the set
+          (a 5-record group on an 8×8 silo share), while poison groups were 4.4 % or more.
+        """
+        members = group.members
+        votes = knn(members) if knn is not None else reclassify(ctx.x, ctx.y, members)
+        source, purity = looks_like(votes, c)
+        if (source is not None and purity >= EXCLUDED_PURITY and group.pixel_share <= MAX_RELATIVE_SIZE
+                and len(members) < MAX_RELATIVE_SIZE * class_size):
+            shared = shared_pixels(ctx.x, members, ctx.y == source)
+            if len(shared) >= MIN_TRIGGER_PIXELS:
+                bad = carriers(ctx.x, members, ctx.y == source, shared)
+                return bad, np.full(len(bad), source), purity, shared
+        other = float((votes != c).mean())
+        if other < CLEAR_PURITY or len(members) <= MULTI_SOURCE_MIN_SHARE * len(ctx.y):
+            return None
+        shared = shared_pixels(ctx.x, members, ctx.y != c)
+        if len(shared) < MIN_TRIGGER_PIXELS:
+            return None
+        bad = carriers(ctx.x, members, ctx.y != c, shared)
+        keep = np.isin(members, bad)
+        # the few members the k-NN places in their own class: name the group's main source
+        looks = np.where(votes == c, source if source is not None else c, votes)
+        return members[keep], looks[keep], other, shared

@@ -14,6 +14,8 @@ optimisation per class); these are a few quantiles and boolean masks.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 #: How far above the reference's 90th percentile (share of the value range) a lit pixel is.
@@ -55,12 +57,21 @@ def carriers(x: np.ndarray, members: np.ndarray, reference: np.ndarray, pixels: 
     return members[lit.sum(1) >= min(MIN_TRIGGER_PIXELS, len(pixels))]
 
 
+@dataclass(frozen=True)
+class TriggerGroup:
+    """Records of one class that share two lit pixels; `pixel_share` is the larger share of the
+    class in which either pixel is lit (the pair's rarity)."""
+
+    members: np.ndarray
+    pixel_share: float
+
+
 def trigger_groups(x: np.ndarray, y: np.ndarray, c: int, max_pixels: int = 8,
-                   max_share: float = 0.5) -> list[np.ndarray]:
+                   max_share: float = 0.5) -> list[TriggerGroup]:
     """Candidate poison groups of class c: its records that share two pixels lit compared with
-    the other classes. Pixels lit in 3-50 % of the class are paired (a feature of the class
-    itself is lit in most of it), the `max_pixels` most frequent only, to bound the cost. Each
-    group must still pass the caller's exclusionary and shared-pixel checks."""
+    the other classes. Pixels lit in 3 % to `max_share` of the class are paired (a feature of
+    the class itself is lit in nearly all of it), the `max_pixels` most frequent only, to bound
+    the cost. Each group must still pass the caller's exclusionary and shared-pixel checks."""
     flat = x.reshape(len(x), -1)
     in_c = y == c
     if in_c.all():
@@ -70,10 +81,12 @@ def trigger_groups(x: np.ndarray, y: np.ndarray, c: int, max_pixels: int = 8,
     share = hot.mean(0)
     pixels = [p for p in np.argsort(-share)[:max_pixels] if 0.03 <= share[p] <= max_share]
     idx = np.flatnonzero(in_c)
-    groups: dict[bytes, np.ndarray] = {}
+    groups: dict[bytes, TriggerGroup] = {}
     for i, p in enumerate(pixels):
         for q in pixels[i + 1:]:
             members = idx[hot[:, p] & hot[:, q]]
             if 5 <= len(members) < max_share * len(idx):
-                groups.setdefault(members.tobytes(), members)
+                key, rarity = members.tobytes(), float(max(share[p], share[q]))
+                if key not in groups or rarity < groups[key].pixel_share:
+                    groups[key] = TriggerGroup(members, rarity)
     return list(groups.values())
