@@ -67,7 +67,7 @@ class LocalCloud:
         """Stop the emulators this session started, leave the others running, and put the
         environment back as it was (so SDK clients made later do not point at a stopped port)."""
         for name in reversed(self.owned):
-            SERVICES[name].stop(self.services.get(name))
+            SERVICES[name].stop(self._current(name))
         self.owned.clear()
         for key, value in self._saved_env.items():
             if value is None:
@@ -75,6 +75,16 @@ class LocalCloud:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
+
+
+    def _current(self, name: str) -> RunningService | None:
+        """Our instance as recorded now: a restart on the same port (a fault drill, a crash
+        recovery) records a new pid, and stopping the old one would orphan the new process."""
+        ours = self.services.get(name)
+        recorded = RunningService.load(SERVICES[name].state_file)
+        if ours is not None and recorded is not None and recorded.port == ours.port:
+            return recorded
+        return ours
 
 
 @contextmanager

@@ -46,6 +46,17 @@ def test_starts_and_stops_only_what_it_started(other_state: Path) -> None:
     assert [r for r in status() if r["service"] == "moto"][0]["running"] is False
 
 
+def test_stops_its_emulator_after_a_restart_on_the_same_port(other_state: Path) -> None:
+    from tests.faults.restart import kill, start_again
+
+    with local_cloud("aws") as cloud:
+        first = cloud.services["moto"]
+        again = start_again(kill("moto"))  # a fault drill: new process, same port, new pid
+        assert again.port == first.port and again.pid != first.pid and pid_alive(again.pid)
+    assert not pid_alive(again.pid), "the restarted emulator outlived the session that owned it"
+    assert not (other_state / "run" / "moto.json").exists()
+
+
 def test_a_stale_state_file_is_not_trusted(other_state: Path) -> None:
     stale = RunningService(name="moto", pid=2**22 + 12345, port=1, env={}, started_at=0.0, log="")
     stale.save(other_state / "run" / "moto.json")
