@@ -138,9 +138,10 @@ class ExcludedKNN:
         k = min(self.k, int(outside.sum()))
         if k < 1:
             return self.y[members]
-        d = self.d[pos][:, outside]
+        d = self.d[pos]  # a copy: the members' own columns are masked out in it, not dropped
+        d[:, members] = np.inf  # (dropping columns copied the block again: 2x slower)
         nearest = np.argpartition(d, k - 1, axis=1)[:, :k]
-        labels = self.y[outside][nearest]
+        labels = self.y[nearest]
         n_classes = int(self.y.max()) + 1
         return np.array([np.bincount(r, minlength=n_classes).argmax() for r in labels])
 
