@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -87,9 +88,10 @@ def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_sour
     sink: list[dict[str, Any]] = []
     started = time.perf_counter()
     for attempt in (1, 2):
+        abandon = threading.Event()
         try:
             flwr_run_simulation(
-                server_app=make_server_app(cfg, sink), client_app=make_client_app(cfg, data_source),
+                server_app=make_server_app(cfg, sink, abandon), client_app=make_client_app(cfg, data_source),
                 num_supernodes=cfg.num_clients,
                 backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
                                 "init_args": {"num_cpus": max(1, min(2, os.cpu_count() or 1)),
@@ -98,6 +100,7 @@ def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_sour
             )
             break
         except Exception as exc:  # Ray's start-up can time out on a loaded 2-core machine
+            abandon.set()  # this attempt's server thread would otherwise wait for replies forever
             _shutdown_ray()
             if attempt == 2 or sink:
                 raise LabError(f"the simulation runtime failed: {exc}") from exc

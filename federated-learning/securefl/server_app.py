@@ -8,6 +8,7 @@ the signed, encrypted model.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from flwr.serverapp import Grid, ServerApp
 from securefl import task
 from securefl.config import FLConfig, load_config
 from securefl.data import test_set
+from securefl.grid import AbandonableGrid
 from securefl.outputs import finish_run
 from securefl.strategy import Inspector, build_strategy
 
@@ -56,13 +58,18 @@ def run_server(grid: Grid, context: Context, cfg: FLConfig) -> dict[str, Any]:
     return finish_run(cfg, inspector, initial)
 
 
-def make_server_app(cfg: FLConfig | None = None, sink: list[dict[str, Any]] | None = None) -> ServerApp:
-    """A ServerApp; with no cfg it reads the run config Flower gives it (deployment)."""
+def make_server_app(cfg: FLConfig | None = None, sink: list[dict[str, Any]] | None = None,
+                    abandon: threading.Event | None = None) -> ServerApp:
+    """A ServerApp; with no cfg it reads the run config Flower gives it (deployment).
+
+    ``abandon``: set it to make this app's waits for client replies stop (see securefl.grid)."""
     server = ServerApp()
 
     @server.main()
     def main(grid: Grid, context: Context) -> None:
         run_cfg = cfg or load_config(dict(context.run_config))
+        if abandon is not None:
+            grid = AbandonableGrid(grid, abandon)  # type: ignore[assignment]
         summary = run_server(grid, context, run_cfg)
         if sink is not None:
             sink.append(summary)
