@@ -100,11 +100,12 @@ def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_sour
             )
             break
         except Exception as exc:  # Ray's start-up can time out on a loaded 2-core machine
-            abandon.set()  # this attempt's server thread would otherwise wait for replies forever
             _shutdown_ray()
             if attempt == 2 or sink:
                 raise LabError(f"the simulation runtime failed: {exc}") from exc
             logging.getLogger(__name__).warning("simulation runtime failed (%s); retrying once", exc)
+        finally:  # a server thread still waiting for replies now would wait forever: release it
+            abandon.set()
     seconds = time.perf_counter() - started
     if not sink:
         raise LabError("the simulation ended without a result (see the Flower log above)")
