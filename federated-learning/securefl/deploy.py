@@ -196,6 +196,11 @@ class Deployment:
                 proc.popen.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+        # a killed grandchild can take a moment to be torn down (seen in CI): report "stopped"
+        # only once every process of the tree is really gone, or after 10 s at most
+        deadline = time.monotonic() + 10.0
+        while [pid for pid in tree if alive(pid)] and time.monotonic() < deadline:
+            time.sleep(0.1)
 
 
 def alive(pid: int) -> bool:
