@@ -22,8 +22,9 @@ from securefl.config import load_config, parse_overrides
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser("bench.py", __doc__ or "")
-    p.add_argument("sections", nargs="*", choices=SECTIONS, default=list(SECTIONS),
-                   help="which benchmarks (default: all)")
+    # no `choices`: Python 3.11's argparse checks an empty "*" list against them and fails
+    p.add_argument("sections", nargs="*", metavar="SECTION",
+                   help=f"which benchmarks: {', '.join(SECTIONS)} (default: all)")
     p.add_argument("--config", default="", help="run-config overrides applied to every run")
     p.add_argument("--seeds", type=int, nargs="+", default=[42], metavar="SEED",
                    help="run every configuration once per seed (default: 42)")
@@ -35,7 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = parse_overrides(args.config)
     base.setdefault("out-dir", "reports/fl-bench")
     load_config(base)  # a bad override stops here
-    rows = [row for section in args.sections for row in run_section(section, base, args.seeds, args.only)]
+    sections = args.sections or list(SECTIONS)
+    if unknown := [name for name in sections if name not in SECTIONS]:
+        p.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    rows = [row for section in sections for row in run_section(section, base, args.seeds, args.only)]
     for row in rows:
         eps = "-" if row["epsilon"] is None else f"{row['epsilon']:.2f}"
         spr = "-" if row["s_per_round_after_first"] is None else f"{row['s_per_round_after_first']:.2f}"

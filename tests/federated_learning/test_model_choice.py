@@ -92,3 +92,14 @@ def test_client_runs_the_dpsgd_recipe_and_reports_its_epsilon() -> None:
     assert len(weights) == 2 and not np.array_equal(weights[0], start[0])
     assert metrics["dp-epsilon"] == pytest.approx(record_epsilon(1.32, rate, 10 * steps, cfg.delta))
     assert metrics["dp-epsilon"] <= 8.0
+
+
+def test_bench_cli_names_an_unknown_section(capsys: pytest.CaptureFixture[str]) -> None:
+    import runpy
+
+    from lab.paths import REPO_ROOT
+
+    bench = runpy.run_path(str(REPO_ROOT / "federated-learning" / "bench.py"))
+    with pytest.raises(SystemExit) as exit_:
+        bench["main"](["bogus"])
+    assert exit_.value.code == 2 and "unknown section(s) bogus" in capsys.readouterr().err
