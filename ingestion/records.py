@@ -226,7 +226,7 @@ class TrustStore:
         self.keys.pop(producer, None)
 
     def raw_keys(self) -> dict[str, bytes]:
-        """Producer -> raw 32-byte public key (picklable: what a verifying worker process needs)."""
+        """Producer -> raw 32-byte public key (what libsodium takes; the benchmark times verify with it)."""
         return {name: key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
                 for name, key in self.keys.items()}
 
