@@ -96,16 +96,23 @@ def train(x: np.ndarray, y: np.ndarray, epochs: int = 20, early_epoch: int | Non
     return Trained(model, early, epochs, early_epoch, time.perf_counter() - start)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def forward(model: SmallNet, x: np.ndarray, batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """(penultimate activations, logits) for every row of x.
 
-    Batches of 256 keep the conv activations in cache: on 5,000 MNIST images one pass took
-    0.45 s here against 0.8-1.0 s with batches of 1,024."""
+    Images run through a channels-last copy of the model: on this CPU max-pooling an NCHW
+    tensor cost 7× more than the same pooling channels-last (11.6 vs 1.5 ms per batch), and
+    one pass over 5,000 MNIST images took 0.23 s instead of 0.36-0.8 s (outputs equal to
+    1e-5). Batches of 256 keep the activations in cache (1,024: 2× slower)."""
+    if x.ndim == 4:
+        model = copy.deepcopy(model).to(memory_format=torch.channels_last)
     model.eval()
     feats, logits = [], []
     for i in range(0, len(x), batch):
-        h = model.body(torch.from_numpy(x[i:i + batch]))
+        xb = torch.from_numpy(x[i:i + batch])
+        if x.ndim == 4:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        h = model.body(xb)
         feats.append(h.numpy())
         logits.append(model.head(h).numpy())
     return np.concatenate(feats), np.concatenate(logits)
