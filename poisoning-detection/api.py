@@ -111,7 +111,7 @@ def run_scan(ds: Dataset, seed: int = 0, progress: bool = True, epochs: int | No
         suspected=pairs, producers=table, compromised_producers=suspects,
         mitigations=report.mitigations(flagged, pairs, suspects, fused.risk_score),
         model={"epochs": trained.epochs, "early_epoch": trained.early_epoch,
-               "train_accuracy": round(float((model.predict(trained.model, ds.x) == ds.y).mean()), 4)},
+               "train_accuracy": round(float((ctx.logits.argmax(1) == ds.y).mean()), 4)},
         seconds={"train": round(t1 - t0, 2), "detect": round(t2 - t1, 2)})
     return Scan(rep, fused, results, ctx, trained, ds)
 

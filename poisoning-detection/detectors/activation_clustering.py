@@ -12,12 +12,12 @@ What ART 1.20 gets wrong here, and what this module does instead:
   replace 2-means by HDBSCAN, which finds clusters of any size without being told k.
 - Exclusionary reclassification in the paper retrains the model without the cluster
   (10–13 s here). We classify each cluster with two cheap classifiers that have not
-  learned the trigger: the leave-one-out input-space k-NN (`base.neighbour_votes`; a
+  learned the trigger: the leave-one-out input-space k-NN (`Neighbours.leave_one_out`; a
   4-pixel trigger barely moves 28×28 distances) and the early model snapshot (which on
   8×8 digits has not learned it yet). A cluster whose members mostly look like one
   other class, to either of them, is poisoned, and that class is the attack's source.
   When the trigger is large relative to the image (8×8 digits) and learned early, both
-  fail; then a k-NN that excludes the whole cluster (`base.reclassify`) still names the
+  fail; then a k-NN that excludes the whole cluster (`Neighbours.excluded_votes`) still names the
   source — used only for clusters smaller than the rest of their class, since a clean
   majority cluster, taken away, leaves only other classes to vote.
 
@@ -49,9 +49,8 @@ from sklearn.cluster import HDBSCAN
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 
-from poisoning_detection.detectors.base import ClassVerdict, Context, DetectorResult, ExcludedKNN, reclassify
-from poisoning_detection.detectors.trigger import (MIN_TRIGGER_PIXELS, TriggerGroup, carriers, shared_pixels,
-                                                   trigger_groups)
+from poisoning_detection.detectors.base import ClassVerdict, Context, DetectorResult
+from poisoning_detection.detectors.trigger import MIN_TRIGGER_PIXELS, LitPixels, TriggerGroup, trigger_groups
 
 #: A cluster is poisoned when at least this share of its members look like one other class.
 PURITY = 0.5
@@ -108,11 +107,12 @@ class ActivationClustering:
                 source, purity = max(looks_like(ctx.votes[members], c), looks_like(early_pred[members], c),
                                      key=lambda sp: sp[1])
                 if purity < self.purity and len(members) < MAX_RELATIVE_SIZE * len(idx):
-                    source, purity = looks_like(reclassify(ctx.x, ctx.y, members), c)
+                    source, purity = looks_like(ctx.neighbours.excluded_votes(members), c)
                     # stricter: without its own members a clean sub-style of a class often
                     # looks like a neighbour class (measured up to 0.62 on digits)
                     purity = purity if purity >= EXCLUDED_PURITY else 0.0
-                shared = shared_pixels(ctx.x, members, ctx.y == source) if source is not None else []
+                lit = LitPixels(ctx.x, members, ctx.y == source) if source is not None else None
+                shared = lit.shared() if lit is not None else []
                 scores[members] = purity
                 # a cluster that only partly looks like another class must also carry a
                 # trigger; clean sub-styles reached 0.5-0.75 purity on digits, never a trigger
@@ -121,7 +121,7 @@ class ActivationClustering:
                 if poisoned:
                     # flag the members carrying the trigger: clean records of the target that
                     # fell into the same cluster lack it (measured: 6-8 clean '1's with 3 -> 1)
-                    bad = carriers(ctx.x, members, ctx.y == source, shared) if triggered else members
+                    bad = lit.carriers(shared) if lit is not None and triggered else members
                     flagged[bad] = True
                     sources[bad] = source
                 sil = float(silhouette_score(z, labels == lab)) if 0 < len(members) < len(idx) else 0.0
@@ -129,10 +129,8 @@ class ActivationClustering:
                                  "silhouette": round(sil, 3), "looks_like": source,
                                  "looks_like_share": round(purity, 3), "poisoned": poisoned,
                                  "shared_pixels": shared})
-            groups = trigger_groups(ctx.x, ctx.y, c, max_share=MAJORITY_SHARE)
-            knn = ExcludedKNN(ctx.x, ctx.y, idx) if groups else None
-            for group in groups:
-                found = self._trigger_group(ctx, c, group, len(idx), knn)
+            for group in trigger_groups(ctx.x, ctx.y, c, max_share=MAJORITY_SHARE):
+                found = self._trigger_group(ctx, c, group, len(idx))
                 if found is None:
                     continue
                 members, looks, purity, shared = found
@@ -153,8 +151,8 @@ class ActivationClustering:
         return DetectorResult(self.name, scores, verdicts, flagged=flagged, sources=sources)
 
     @staticmethod
-    def _trigger_group(ctx: Context, c: int, group: TriggerGroup, class_size: int,
-                       knn: ExcludedKNN | None = None) -> tuple[np.ndarray, np.ndarray, float, list[int]] | None:
+    def _trigger_group(ctx: Context, c: int, group: TriggerGroup,
+                       class_size: int) -> tuple[np.ndarray, np.ndarray, float, list[int]] | None:
         """(carriers, the class each looks like, purity, trigger pixels) when `group` is poison, else None.
 
         Two ways to pass, both judged by a k-NN that excludes the whole group:
@@ -168,21 +166,23 @@ class ActivationClustering:
           (a 5-record group on an 8×8 silo share), while poison groups were 4.4 % or more.
         """
         members = group.members
-        votes = knn(members) if knn is not None else reclassify(ctx.x, ctx.y, members)
+        votes = ctx.neighbours.excluded_votes(members)
         source, purity = looks_like(votes, c)
         if (source is not None and purity >= EXCLUDED_PURITY and group.pixel_share <= MAX_RELATIVE_SIZE
                 and len(members) < MAX_RELATIVE_SIZE * class_size):
-            shared = shared_pixels(ctx.x, members, ctx.y == source)
+            lit = LitPixels(ctx.x, members, ctx.y == source)
+            shared = lit.shared()
             if len(shared) >= MIN_TRIGGER_PIXELS:
-                bad = carriers(ctx.x, members, ctx.y == source, shared)
+                bad = lit.carriers(shared)
                 return bad, np.full(len(bad), source), purity, shared
         other = float((votes != c).mean())
         if other < CLEAR_PURITY or len(members) <= MULTI_SOURCE_MIN_SHARE * len(ctx.y):
             return None
-        shared = shared_pixels(ctx.x, members, ctx.y != c)
+        lit = LitPixels(ctx.x, members, ctx.y != c)
+        shared = lit.shared()
         if len(shared) < MIN_TRIGGER_PIXELS:
             return None
-        bad = carriers(ctx.x, members, ctx.y != c, shared)
+        bad = lit.carriers(shared)
         keep = np.isin(members, bad)
         # the few members the k-NN places in their own class: name the group's main source
         looks = np.where(votes == c, source if source is not None else c, votes)

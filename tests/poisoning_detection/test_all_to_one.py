@@ -12,7 +12,7 @@ from sklearn.metrics import f1_score
 from ingestion.samples import generate_records, silo_share
 from poisoning_detection import api, attack, data
 from poisoning_detection.detectors.activation_clustering import MULTI_SOURCE_MIN_SHARE, ActivationClustering
-from poisoning_detection.detectors.base import ExcludedKNN, reclassify
+from poisoning_detection.detectors.neighbours import Neighbours
 from poisoning_detection.detectors.trigger import trigger_groups
 
 
@@ -64,28 +64,12 @@ def test_small_look_alike_groups_stay_below_the_floor() -> None:
     # without them, look like other classes; they are below 2 % of the set, so no group passes
     x, y = _silo("azure")
     ds = data.from_arrays(x, y, shape=(8, 8))
-    ctx = SimpleNamespace(x=ds.x, y=ds.y)
+    ctx = SimpleNamespace(x=ds.x, y=ds.y, neighbours=Neighbours(ds.x, ds.y))
     look_alikes = []
     for c in np.unique(ds.y):
         for group in trigger_groups(ds.x, ds.y, int(c), max_share=0.95):
-            if (reclassify(ds.x, ds.y, group.members) != c).mean() >= 0.9:
+            if (ctx.neighbours.excluded_votes(group.members) != c).mean() >= 0.9:
                 look_alikes.append(group)
             assert ActivationClustering._trigger_group(ctx, int(c), group, int((ds.y == c).sum())) is None
     assert look_alikes, "the clean share no longer has look-alike groups: this test lost its point"
     assert all(len(g.members) <= MULTI_SOURCE_MIN_SHARE * len(ds.y) for g in look_alikes)
-
-
-def test_cached_exclusionary_knn_votes_like_a_refitted_one(digits_split) -> None:
-    # the cache computes distances once per class; each group must still be judged without itself
-    xtr, _, ytr, _ = digits_split
-    xp, yp, _ = attack.add_backdoor(xtr, ytr, 0.1, source=None, target=1, seed=0)
-    rows = np.flatnonzero(yp == 1)
-    knn = ExcludedKNN(xp, yp, rows)
-    groups = trigger_groups(xp, yp, 1, max_share=0.95)
-    assert groups
-    for group in groups:
-        assert (knn(group.members) == reclassify(xp, yp, group.members)).all()
-    # members outside the cached rows, and a cache too large to build, fall back to refitting
-    other = np.flatnonzero(yp == 0)[:7]
-    assert (knn(other) == reclassify(xp, yp, other)).all()
-    assert ExcludedKNN(xp, yp, rows, max_cells=10).d is None
