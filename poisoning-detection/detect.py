@@ -35,6 +35,8 @@ def build_parser():  # type: ignore[no-untyped-def]
     p.add_argument("--test", type=Path, help="clean held-out .npz (x, y) for --remediate")
     p.add_argument("--source", type=int, help="attack source class for ASR (omit for all-to-one)")
     p.add_argument("--target", type=int, help="attack target class for ASR")
+    p.add_argument("--retrains", type=positive_int, default=1,
+                   help="with --remediate: retrain this many times (seeds seed, seed+1, ...), report means")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -65,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         test = data.load_npz(args.test, shape)
         rem, _ = remediate(ds.x, ds.y, result.fused.flagged, result.trained, test.x, test.y,
-                           args.source, args.target, seed=args.seed, progress=not args.quiet)
+                           args.source, args.target, seed=args.seed, progress=not args.quiet,
+                           retrains=args.retrains)
         out["remediation"] = rem.as_dict()
     if args.plots:
         from poisoning_detection.plots import write_plots
