@@ -57,7 +57,7 @@ def metrics(truth: np.ndarray, flags: np.ndarray, scores: np.ndarray | None) -> 
 
 
 def run_case(name: str, x: np.ndarray, y: np.ndarray, xte: np.ndarray, yte: np.ndarray, case: str, rate: float,
-             seed: int, remediate: bool, clean_acc: float | None, retrains: int = 1) -> list[Row]:
+             seed: int, remediate: bool, clean: CleanReference | None, retrains: int = 1) -> list[Row]:
     from poisoning_detection.baselines import stock_art
     from poisoning_detection.remediation import remediate as retrain_without
 
@@ -79,19 +79,33 @@ def run_case(name: str, x: np.ndarray, y: np.ndarray, xte: np.ndarray, yte: np.n
         rem, _ = retrain_without(xp, yp, scan.fused.flagged, scan.trained, xte, yte, src, TARGET, seed=seed,
                                  progress=False, retrains=retrains)
         extra.update(rem.as_dict())
-        extra["clean_model_accuracy"] = clean_acc
+        if clean is not None:
+            extra["clean_model_accuracy"] = clean.accuracy
+            extra["clean_model_attack_success"] = clean.attack_success[case]
     add("fused", scan.fused.flagged, scan.fused.scores, scan.report.seconds["detect"], **extra)
     for method, (flags, seconds) in stock_art(scan.trained, xp, yp).items():
         add(method, flags, flags.astype(float), seconds)
     return rows
 
 
-def clean_model_accuracy(x: np.ndarray, y: np.ndarray, xte: np.ndarray, yte: np.ndarray, seed: int,
-                         retrains: int) -> float:
-    """Mean test accuracy of models trained on the clean set with the seeds the remediation retrains use."""
+@dataclass
+class CleanReference:
+    """What models trained on the clean set score: the accuracy the remediated model is held to, and
+    the attack success rate the trigger reaches *without* any backdoor (a bright corner patch sends
+    some clean images to the target anyway: the floor a remediated model can reach)."""
+
+    accuracy: float
+    attack_success: dict[str, float]  # per case: "src", "all2one"
+
+
+def clean_reference(x: np.ndarray, y: np.ndarray, xte: np.ndarray, yte: np.ndarray, seed: int,
+                    retrains: int) -> CleanReference:
+    """Means over models trained on the clean set with the seeds the remediation retrains use."""
     epochs = api.default_epochs(len(y))
     models = [model.train(x, y, epochs=epochs, seed=seed + i, progress=False).model for i in range(retrains)]
-    return float(np.mean([model.accuracy(m, xte, yte) for m in models]))
+    asr = {case: float(np.mean([attack.attack_success_rate(m, xte, yte, source, TARGET) for m in models]))
+           for case, source in (("src", SOURCE), ("all2one", None))}
+    return CleanReference(float(np.mean([model.accuracy(m, xte, yte) for m in models])), asr)
 
 
 def run(datasets: list[str], seeds: list[int], remediate: bool, cases: list[tuple[str, float]] | None = None,
@@ -101,12 +115,12 @@ def run(datasets: list[str], seeds: list[int], remediate: bool, cases: list[tupl
         x, y = data.mnist_subset() if name == "mnist" else data.digits()
         for seed in seeds:
             xtr, xte, ytr, yte = data.split(x, y, 0.2, seed)
-            clean_acc = None
+            clean = None
             if remediate:
-                clean_acc = clean_model_accuracy(xtr, ytr, xte, yte, seed, retrains)
+                clean = clean_reference(xtr, ytr, xte, yte, seed, retrains)
             for case, rate in cases or CASES:
                 t = time.perf_counter()
-                new = run_case(name, xtr, ytr, xte, yte, case, rate, seed, remediate, clean_acc, retrains)
+                new = run_case(name, xtr, ytr, xte, yte, case, rate, seed, remediate, clean, retrains)
                 rows += new
                 if checkpoint is not None:
                     checkpoint(rows)
@@ -137,20 +151,23 @@ def table(rows: list[Row]) -> str:
 
 def remediation_table(rows: list[Row]) -> str:
     """Per seed: accuracy of the clean model and of the retrain (means over `retrains` training seeds),
-    the gap between them in points, and ASR before and after (mean and worst retrain)."""
+    the gap between them in points, ASR before and after (mean and worst retrain), and the ASR the
+    trigger reaches on the clean model (the floor)."""
     lines = ["| data | case | rate | seed | removed | retrains | clean model acc. | acc. before | "
-             "acc. after | gap (points) | ASR before | ASR after (mean / worst) | risk |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "acc. after | gap (points) | ASR before | ASR after (mean / worst) | clean model ASR | risk |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r.method == "fused" and "removed" in r.extra:
             e = r.extra
             gap = 100 * (e["clean_accuracy_after"] - e["clean_model_accuracy"])
             worst = e.get("attack_success_after_worst", e["attack_success_after"])
+            floor = e.get("clean_model_attack_success")
             lines.append(f"| {r.dataset} | {r.case} | {r.rate:.2f} | {r.seed} | {e['removed']} | "
                          f"{e.get('retrains', 1)} | {e['clean_model_accuracy']:.3f} | "
                          f"{e['clean_accuracy_before']:.3f} | {e['clean_accuracy_after']:.3f} | {gap:+.1f} | "
                          f"{e['attack_success_before']:.3f} | "
-                         f"{e['attack_success_after']:.3f} / {worst:.3f} | {e['risk_score']:.2f} |")
+                         f"{e['attack_success_after']:.3f} / {worst:.3f} | "
+                         f"{'–' if floor is None else f'{floor:.3f}'} | {e['risk_score']:.2f} |")
     risks = [(r.dataset, r.seed, r.extra["risk_score"], r.flagged_share) for r in rows
              if r.method == "fused" and r.case == "clean"]
     lines += ["", "Clean sets (fused): " + "; ".join(f"{d} seed {s}: risk {k:.2f}, flagged {f:.2%}"

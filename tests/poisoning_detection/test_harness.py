@@ -37,10 +37,11 @@ def test_remediation_averages_the_retrains(rows) -> None:
     assert np.isclose(e["clean_accuracy_after"], np.mean(e["clean_accuracy_after_runs"]), atol=1e-4)
     assert e["attack_success_after_worst"] >= e["attack_success_after"]
     assert e["attack_success_before"] > 0.5 and e["attack_success_after"] <= 0.1
-    assert 0.9 <= e["clean_model_accuracy"] <= 1.0
+    assert 0.9 <= e["clean_model_accuracy"] <= 1.0 and 0 <= e["clean_model_attack_success"] < 0.1
     line = next(ln for ln in harness.remediation_table(rows).splitlines() if ln.startswith("| digits | src"))
     gap = 100 * (e["clean_accuracy_after"] - e["clean_model_accuracy"])
     assert f"| 2 | {e['clean_model_accuracy']:.3f} |" in line and f"| {gap:+.1f} |" in line
+    assert f"| {e['clean_model_attack_success']:.3f} | {e['risk_score']:.2f} |" in line
     assert "digits seed 0: risk 0.00" in harness.remediation_table(rows)
 
 
