@@ -13,20 +13,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from lab.cli import parser, positive_int, run_main
+from lab.cli import parser, positive_int, run_main, share
 
 
 def case_arg(text: str) -> tuple[str, float]:
-    """Parse CASE:RATE (src, all2one, flip or clean) for --cases."""
+    """Parse CASE:RATE (src, all2one, flip or clean) for --cases; every case but clean needs a rate."""
     import argparse
 
     case, _, rate = text.partition(":")
     if case not in ("src", "all2one", "flip", "clean"):
         raise argparse.ArgumentTypeError(f"unknown case {case!r}: use src, all2one, flip or clean")
+    if case == "clean":
+        return case, 0.0
     try:
-        return case, float(rate or 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"rate must be a number, got {rate!r}") from None
+        return case, share(rate)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{case} needs a rate in (0, 1], as in {case}:0.1 ({exc})") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

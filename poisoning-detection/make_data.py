@@ -17,20 +17,9 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from lab.cli import console, parser, run_main
+from lab.cli import console, parser, run_main, share
 
 CASES = ("src", "all2one", "flip", "clean")
-
-
-def rate_arg(text: str) -> float:
-    """argparse type: a share in (0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", choices=["mnist", "digits"], default="mnist",
                    help="mnist: 4,000 train / 1,000 test, 28×28; digits: 1,437 / 360, 8×8 (default mnist)")
     p.add_argument("--case", choices=CASES, default="src", help="which attack to plant (default src)")
-    p.add_argument("--rate", type=rate_arg, default=0.1, help="share poisoned (of each source class; default 0.1)")
+    p.add_argument("--rate", type=share, default=0.1,
+                   help="share poisoned (of each source class; default 0.1)")
     p.add_argument("--seed", type=int, default=0, help="split and poisoning seed (default 0)")
     return p
 
@@ -62,8 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     np.savez(test_out, x=xte.astype(np.float32), y=yte)
     console.print(f"wrote {args.out} ({len(yp)} samples, {int(truth.sum())} poisoned: {args.case} "
                   f"at {args.rate if args.case != 'clean' else 0}) and {test_out} ({len(yte)} clean)")
-    attack = {"src": f" --source {harness.SOURCE} --target {harness.TARGET}", "all2one": f" --target {harness.TARGET}"}
-    remediate = f" --remediate --test {test_out}{attack[args.case]}" if args.case in attack else ""
+    asr_args = {"src": f" --source {harness.SOURCE} --target {harness.TARGET}",
+                "all2one": f" --target {harness.TARGET}"}
+    remediate = f" --remediate --test {test_out}{asr_args[args.case]}" if args.case in asr_args else ""
     report = args.out.with_name("report.json")
     console.print(f"scan it: python poisoning-detection/detect.py --data {args.out} --out {report} "
                   f"--plots {args.out.with_name('plots')}{remediate}", soft_wrap=True)
