@@ -46,11 +46,11 @@ def remediate(x: np.ndarray, y: np.ndarray, flagged: np.ndarray, before: model.T
     after = [model.train(x[keep], y[keep], epochs=epochs or before.epochs, seed=seed + i,
                          n_classes=before.model.n_classes, progress=progress) for i in range(retrains)]
 
-    def asr(m: model.Trained) -> float | None:
-        return None if target is None else attack.attack_success_rate(m.model, x_test, y_test, source, target)
-
     accuracies = [model.accuracy(m.model, x_test, y_test) for m in after]
-    asrs = [a for a in (asr(m) for m in after) if a is not None]
-    return Remediation(int(flagged.sum()), model.accuracy(before.model, x_test, y_test),
-                       float(np.mean(accuracies)), asr(before), float(np.mean(asrs)) if asrs else None,
-                       retrains, max(asrs) if asrs else None, accuracies), after[0]
+    rem = Remediation(int(flagged.sum()), model.accuracy(before.model, x_test, y_test),
+                      float(np.mean(accuracies)), None, None, retrains, None, accuracies)
+    if target is not None:
+        asrs = [attack.attack_success_rate(m.model, x_test, y_test, source, target) for m in (before, *after)]
+        rem.attack_success_before, rem.attack_success_after = asrs[0], float(np.mean(asrs[1:]))
+        rem.attack_success_after_worst = max(asrs[1:])
+    return rem, after[0]

@@ -76,7 +76,6 @@ class LocalCloud:
                 os.environ[key] = value
         self._saved_env.clear()
 
-
     def _current(self, name: str) -> RunningService | None:
         """Our instance as recorded now: a restart on the same port (a fault drill, a crash
         recovery) records a new pid, and stopping the old one would orphan the new process."""
