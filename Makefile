@@ -20,7 +20,7 @@ $(STAMP): requirements.txt pyproject.toml federated-learning/pyproject.toml pack
 setup: $(STAMP) ## create the venv, install pinned packages, npm tools and local certificates
 
 demo: setup ## set up, then run the main job (end-to-end scenario on the local cloud)
-	$(PY) -m lab.scenario
+	$(PY) -m course.scenario
 
 test: setup ## run the whole test suite (what CI runs)
 	$(PY) -m pytest
@@ -47,10 +47,10 @@ bench-poison: setup ## poisoning detectors vs stock ART on digits + MNIST subset
 	$(PY) poisoning-detection/bench.py --datasets digits mnist --seeds 0 1 2 --out reports/bench-poison.md
 
 grade: setup ## grade a copy of the lab (REPO=path, default this one; QUICK=1 for the fast subset)
-	$(PY) -m lab.grade $(if $(REPO),--repo $(REPO)) $(if $(QUICK),--quick) --json reports/grade.json
+	$(PY) -m course.grade $(if $(REPO),--repo $(REPO)) $(if $(QUICK),--quick) --json reports/grade.json
 
-case-study: setup ## reproduce a case study: make case-study NAME=kinesis-poisoning (python -m lab.case_studies --list)
-	$(PY) -m lab.case_studies $(NAME)
+case-study: setup ## reproduce a case study: make case-study NAME=kinesis-poisoning (python -m course.case_studies --list)
+	$(PY) -m course.case_studies $(NAME)
 
 clean: ## remove run-time state (.lab/), reports; keeps the venv
 	rm -rf .lab reports

@@ -1,4 +1,4 @@
-"""The command line behind ``python encryption/envelope.py`` (kept here so classes load once)."""
+"""The command line behind ``python -m encryption`` (kept here so classes load once)."""
 from __future__ import annotations
 
 import argparse
@@ -22,14 +22,14 @@ DESCRIPTION = """\
 Envelope encryption: AES-256-GCM data keys wrapped by a key service (local key file or AWS KMS).
 
 examples:
-  python encryption/envelope.py keygen --out .lab/keys/demo-kek.json
-  python encryption/envelope.py encrypt --key-file .lab/keys/demo-kek.json \\
+  python -m encryption keygen --out .lab/keys/demo-kek.json
+  python -m encryption encrypt --key-file .lab/keys/demo-kek.json \\
       --context silo=aws --context dataset=train --in data.jsonl --out data.jsonl.env
-  python encryption/envelope.py header --in data.jsonl.env
-  python encryption/envelope.py decrypt --key-file .lab/keys/demo-kek.json \\
+  python -m encryption header --in data.jsonl.env
+  python -m encryption decrypt --key-file .lab/keys/demo-kek.json \\
       --context silo=aws --context dataset=train --in data.jsonl.env --out data.jsonl
-  python encryption/envelope.py rotate --key-file .lab/keys/demo-kek.json
-  python encryption/envelope.py rewrap --dir landing/ --key-file .lab/keys/demo-kek.json
+  python -m encryption rotate --key-file .lab/keys/demo-kek.json
+  python -m encryption rewrap --dir landing/ --key-file .lab/keys/demo-kek.json
 
 With --provider aws and LAB_AWS_MODE=local (the default), the command uses the moto
 server that `python -m lab up aws` left running, or starts one for its own duration.
@@ -190,7 +190,7 @@ def _rotate(args: argparse.Namespace) -> dict[str, Any]:
 
 def _rewrap(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     from encryption.rotation import ENVELOPE_SUFFIX, rewrap
-    from ingestion.core.store import LocalDirStore
+    from lab.storage import LocalDirStore
 
     if not args.dir.is_dir():
         raise LabError(f"--dir {args.dir} is not a folder")

@@ -6,7 +6,7 @@ Library use::
     blob = encrypt(data, provider, {"silo": "aws", "dataset": "train", "batch": "000001"})
     data = decrypt(blob, provider, {"silo": "aws", "dataset": "train", "batch": "000001"})
 
-Command line (``python encryption/envelope.py --help``): keygen, encrypt, decrypt,
+Command line (``python -m encryption --help``, in ``encryption/cli.py``): keygen, encrypt, decrypt,
 rewrap, rotate, header. The format is documented in ``encryption/README.md`` and
 :mod:`encryption.format`.
 """
@@ -97,11 +97,3 @@ def decrypt_body(blob: bytes, header: Header, body_offset: int, data_key: bytes)
             "envelope failed authentication (tampered, truncated, or sealed under another data key)"
         ) from None
     return out
-
-
-if __name__ == "__main__":
-    from lab.cli import run_main
-
-    from encryption.cli import main
-
-    run_main(main)

@@ -31,7 +31,7 @@ from encryption.errors import EnvelopeError, KeyServiceError
 from encryption.format import Header
 from encryption.providers.aws_kms import kms_call
 from encryption.providers.base import KeyProvider
-from ingestion.core.store import ObjectStore
+from lab.storage import ObjectStore
 
 CHECKPOINT_FORMAT = "secure-ai-lab/rewrap-checkpoint/v1"
 ENVELOPE_SUFFIX = ".env"

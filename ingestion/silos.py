@@ -14,7 +14,7 @@ from encryption.cache import CachingKeyProvider
 from encryption.envelope import read_header
 from encryption.providers.base import KeyProvider
 from ingestion.core.landing import batch_prefix, read_batches
-from ingestion.core.store import ObjectStore
+from lab.storage import ObjectStore
 from ingestion.records import SILOS, Record, TrustStore
 
 

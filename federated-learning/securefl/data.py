@@ -89,7 +89,7 @@ def landed_source(root: str, dataset: str = DATASET) -> DataSource:
             from encryption.errors import EnvelopeError
             from encryption.providers.local import LocalKeyProvider
             from ingestion.core.landing import read_batches
-            from ingestion.core.store import LocalDirStore
+            from lab.storage import LocalDirStore
         except ImportError as exc:
             raise LabError(f"landed data needs the ingestion and encryption parts ({exc.name} missing)") from None
         try:

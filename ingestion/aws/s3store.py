@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ingestion.aws.clients import client
-from ingestion.core.store import check_key
+from lab.storage import check_key
 
 
 class S3Store:

@@ -13,7 +13,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
-from ingestion.core.store import check_key
+from lab.storage import check_key
 
 
 class BlobStore:

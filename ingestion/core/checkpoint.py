@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ingestion.core.store import ObjectStore, check_key
+from lab.storage import ObjectStore, check_key
 
 FORMAT = 1
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from encryption.envelope import decrypt, encrypt
 from encryption.providers.base import KeyProvider
-from ingestion.core.store import ObjectStore
+from lab.storage import ObjectStore
 from ingestion.core.validate import DeadLetter
 from ingestion.records import Record, TrustStore, parse_record
 

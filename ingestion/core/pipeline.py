@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from encryption.providers.base import KeyProvider
 from ingestion.core.checkpoint import Checkpoint, CheckpointStore
 from ingestion.core.landing import write_deadletters, write_lines
-from ingestion.core.store import ObjectStore
+from lab.storage import ObjectStore
 from ingestion.core.validate import Validator
 from ingestion.records import TrustStore
 

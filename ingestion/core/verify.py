@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from encryption.errors import EnvelopeError
 from encryption.providers.base import KeyProvider
 from ingestion.core.landing import batch_prefix, deadletter_prefix, read_batch, read_deadletters
-from ingestion.core.store import ObjectStore
+from lab.storage import ObjectStore
 from ingestion.records import RecordError, TrustStore
 
 

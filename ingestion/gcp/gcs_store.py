@@ -1,4 +1,4 @@
-"""GCS as the landing ObjectStore (ingestion.core.store), over the real google-cloud-storage SDK."""
+"""GCS as the landing ObjectStore (lab.storage), over the real google-cloud-storage SDK."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -6,7 +6,7 @@ from typing import Any
 
 from google.api_core import exceptions as gexc
 
-from ingestion.core.store import check_key
+from lab.storage import check_key
 
 
 class GcsStore:

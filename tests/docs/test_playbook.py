@@ -84,6 +84,12 @@ REQUIRED = {"MAP 2.3", "MEASURE 2.7", "MANAGE 2.4", "A.7.2", "A.7.3", "A.7.4", "
             "ML02:2023", "ML10:2023", "AML.T0020", "AML.M0007", "AML.M0025"}
 
 
+def _module_file(module: str) -> str:
+    """``python -m a.b`` runs ``a/b.py`` or, for a package, ``a/b/__main__.py``."""
+    base = module.replace(".", "/")
+    return f"{base}/__main__.py" if (REPO_ROOT / base).is_dir() else f"{base}.py"
+
+
 def cited(text: str) -> tuple[list[str], set[str]]:
     """Repository paths and make targets named inside backticks."""
     paths: list[str] = []
@@ -91,7 +97,7 @@ def cited(text: str) -> tuple[list[str], set[str]]:
     prose = re.sub(r"^```.*?^```[ \t]*$", "", text, flags=re.M | re.S)  # code blocks cite nothing
     for span in BACKTICK.findall(prose):
         paths += [p.rstrip(".,;:") for p in REPO_PATH.findall(span)]
-        paths += [m.replace(".", "/") + ".py" for m in PY_MODULE.findall(span)]
+        paths += [_module_file(m) for m in PY_MODULE.findall(span)]
         targets |= set(MAKE.findall(span))
     return paths, targets
 

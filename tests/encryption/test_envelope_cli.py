@@ -1,4 +1,4 @@
-"""``python encryption/envelope.py`` run as students run it (a subprocess, by path)."""
+"""``python -m encryption`` run as students run it (a subprocess, from the repo root)."""
 from __future__ import annotations
 
 import json
@@ -12,14 +12,14 @@ import pytest
 
 from lab.paths import REPO_ROOT
 
-SCRIPT = REPO_ROOT / "encryption" / "envelope.py"
+SCRIPT_ARGS = ["-m", "encryption"]
 SECRET = b"patient-42 glucose=7.9 label=1 TOP-SECRET-MARKER\n" * 20
 CTX = ["--context", "silo=aws", "--context", "dataset=train"]
 
 
 def run(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, str(SCRIPT), *args], input=stdin, capture_output=True, timeout=120,
+        [sys.executable, *SCRIPT_ARGS, *args], input=stdin, capture_output=True, timeout=120,
         env={**os.environ, **(env or {})},
     )
 

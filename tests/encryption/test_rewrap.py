@@ -12,7 +12,7 @@ from encryption.providers.aws_kms import AwsKmsProvider
 from encryption.providers.base import KeyProvider
 from encryption.providers.local import LocalKeyProvider
 from encryption.rotation import context_from_key, rewrap
-from ingestion.core.store import LocalDirStore
+from lab.storage import LocalDirStore
 
 
 class CrashingStore(LocalDirStore):

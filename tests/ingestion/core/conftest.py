@@ -7,7 +7,7 @@ import pytest
 
 from encryption.providers.local import LocalKeyProvider, create_key_file
 from ingestion import samples
-from ingestion.core.store import LocalDirStore
+from lab.storage import LocalDirStore
 from ingestion.records import Record, TrustStore
 
 

@@ -5,7 +5,7 @@ import pytest
 from encryption.errors import ContextMismatch
 from encryption.providers.local import LocalKeyProvider
 from ingestion.core import landing
-from ingestion.core.store import LocalDirStore
+from lab.storage import LocalDirStore
 from ingestion.core.validate import DeadLetter
 from ingestion.records import Record, RecordError, TrustStore
 

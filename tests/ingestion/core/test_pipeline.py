@@ -7,7 +7,7 @@ from encryption.providers.local import LocalKeyProvider
 from ingestion.core import landing
 from ingestion.core.checkpoint import Checkpoint, CheckpointStore, checkpoint_key
 from ingestion.core.pipeline import BatchLander
-from ingestion.core.store import LocalDirStore
+from lab.storage import LocalDirStore
 from ingestion.core.verify import verify_landing
 from ingestion.records import Record, TrustStore
 

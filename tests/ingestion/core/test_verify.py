@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from encryption.providers.local import LocalKeyProvider
 from ingestion.core import landing
-from ingestion.core.store import LocalDirStore
+from lab.storage import LocalDirStore
 from ingestion.core.verify import verify_landing
 from ingestion.records import Record, TrustStore
 

@@ -1,14 +1,14 @@
 """Case studies: each one runs an attack and its defence on the local cloud and reports the evidence.
 
-``python -m lab.case_studies NAME`` (``make case-study NAME=...``) runs one; the prose lives in
+``python -m course.case_studies NAME`` (``make case-study NAME=...``) runs one; the prose lives in
 ``docs/case_studies/``. A case study exits non-zero when the defence did not hold: every
 figure it prints is measured in that run, and every claim is a :class:`Check` over those figures.
 """
 from __future__ import annotations
 
-from lab.case_studies.common import CaseResult, Check
+from course.case_studies.common import CaseResult, Check
 
-#: name -> (module under lab.case_studies, one-line summary)
+#: name -> (module under course.case_studies, one-line summary)
 CASES: dict[str, tuple[str, str]] = {
     "kinesis-poisoning": ("kinesis_poisoning",
                           "stolen AWS producer key injects backdoored, validly signed records into Kinesis"),

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from lab.scenario.config import ScenarioConfig
-from lab.scenario.console import StepLog
-from lab.scenario.report import write_report
-from lab.scenario.run import run
+from course.scenario.config import ScenarioConfig
+from course.scenario.console import StepLog
+from course.scenario.report import write_report
+from course.scenario.run import run
 
 
 @pytest.mark.slow
@@ -45,7 +45,7 @@ def test_reduced_scenario_tells_the_whole_story(tmp_path: Path) -> None:
 
 
 def test_bad_flags_stop_before_any_work(capsys: pytest.CaptureFixture[str]) -> None:
-    from lab.scenario.__main__ import main
+    from course.scenario.__main__ import main
 
     with pytest.raises(SystemExit) as info:
         from lab.cli import run_main

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.grade import grade
+from course.grade import grade
 from lab.paths import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -50,11 +50,11 @@ def test_a_copy_with_an_unauthenticated_envelope_and_no_aws_script_fails_those(t
 
 
 def test_cli_writes_json_and_refuses_a_folder_that_is_not_the_lab(tmp_path: Path) -> None:
-    bad = subprocess.run([sys.executable, "-m", "lab.grade", "--repo", str(tmp_path), "--quick"], cwd=REPO_ROOT,
+    bad = subprocess.run([sys.executable, "-m", "course.grade", "--repo", str(tmp_path), "--quick"], cwd=REPO_ROOT,
                          text=True, capture_output=True, timeout=60, check=False)
     assert bad.returncode == 1 and "does not look like a copy of the lab" in bad.stderr
     out = tmp_path / "grade.json"
-    ok = subprocess.run([sys.executable, "-m", "lab.grade", "--only", "envelope", "--json", str(out)], cwd=REPO_ROOT,
+    ok = subprocess.run([sys.executable, "-m", "course.grade", "--only", "envelope", "--json", str(out)], cwd=REPO_ROOT,
                         text=True, capture_output=True, timeout=300, check=False)
     assert ok.returncode == 0, ok.stderr
     assert '"verified": true' in out.read_text()

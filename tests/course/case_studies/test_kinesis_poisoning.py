@@ -6,7 +6,7 @@ import json
 import pytest
 
 from ingestion.records import RecordError, TrustStore
-from lab.case_studies import kinesis_poisoning as case
+from course.case_studies import kinesis_poisoning as case
 
 pytestmark = [pytest.mark.slow, pytest.mark.emulator]
 

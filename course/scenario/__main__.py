@@ -1,4 +1,4 @@
-"""``python -m lab.scenario`` — the end-to-end scenario behind ``make demo``.
+"""``python -m course.scenario`` — the end-to-end scenario behind ``make demo``.
 
 Three silos (AWS, Azure, GCP) stream signed records through Kinesis, Event Hubs and
 Pub/Sub into envelope-encrypted landings on the local cloud. One producer of the
@@ -18,8 +18,8 @@ from pydantic import ValidationError
 
 from lab.cli import LabError, parser, run_main
 from lab.localcloud import EmulatorError
-from lab.scenario.config import ScenarioConfig
-from lab.scenario.console import StepLog
+from course.scenario.config import ScenarioConfig
+from course.scenario.console import StepLog
 
 
 def _bool(text: str) -> bool:
@@ -31,7 +31,7 @@ def _bool(text: str) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = parser("python -m lab.scenario", __doc__ or "")
+    p = parser("python -m course.scenario", __doc__ or "")
     p.add_argument("--compromised", default="aws", help="silo whose producer is compromised: aws|azure|gcp|none")
     p.add_argument("--poison-rate", type=float, default=0.08, help="injected / clean records of that silo (0-0.5]")
     p.add_argument("--source", type=int, default=0, help="class whose images carry the trigger (0-9)")
@@ -59,8 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = exc.errors()[0]
         raise LabError(f"--{'-'.join(str(x) for x in first['loc']).replace('_', '-')}: {first['msg']}") from None
 
-    from lab.scenario.report import write_report
-    from lab.scenario.run import run
+    from course.scenario.report import write_report
+    from course.scenario.run import run
 
     log = StepLog()
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.case_studies.common import CaseResult, work_dir
+from course.case_studies.common import CaseResult, work_dir
 
 NAME = "fl-client-poisoning"
 SMALL: dict[str, Any] = {"num-clients": 5, "num-server-rounds": 3, "local-epochs": 2, "num-shares": 3,

@@ -1,9 +1,9 @@
 """Grade a student's copy of the lab: run each Week 5-6 deliverable for real and score it.
 
-    python -m lab.grade                      # this checkout
-    python -m lab.grade --repo ../student-a --json grade.json
-    python -m lab.grade --quick              # the deliverables that need no emulator or training
-    python -m lab.grade --only envelope aws  # some deliverables
+    python -m course.grade                      # this checkout
+    python -m course.grade --repo ../student-a --json grade.json
+    python -m course.grade --quick              # the deliverables that need no emulator or training
+    python -m course.grade --only envelope aws  # some deliverables
 
 Every check runs the *copy's* code with this venv's interpreter: scripts by path with the
 copy as working directory, ``PYTHONPATH`` pointing at the copy (and at a shim folder that maps
@@ -143,7 +143,7 @@ def check_records(r: Runner) -> Outcome:
 
 
 def _envelope(r: Runner, *args: str) -> subprocess.CompletedProcess[str]:
-    return r.run(["encryption/envelope.py", *args], timeout=120)
+    return r.run(["-m", "encryption", *args], timeout=120)
 
 
 CTX = ["--context", "silo=aws", "--context", "dataset=grade", "--context", "batch=b0001"]
@@ -380,7 +380,7 @@ def print_table(result: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = parser("python -m lab.grade", __doc__ or "")
+    p = parser("python -m course.grade", __doc__ or "")
     p.add_argument("--repo", type=Path, default=REPO_ROOT, help="the copy to grade (default: this checkout)")
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the result as JSON here")
     which = p.add_mutually_exclusive_group()

@@ -11,7 +11,7 @@ from lab.paths import REPORTS_DIR
 
 
 class ScenarioConfig(BaseModel):
-    """Flags of ``python -m lab.scenario`` (see ``--help``)."""
+    """Flags of ``python -m course.scenario`` (see ``--help``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

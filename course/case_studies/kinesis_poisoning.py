@@ -22,7 +22,7 @@ import numpy as np
 from cryptography.hazmat.primitives import serialization
 
 from ingestion.records import Record, TrustStore, producer_signing_key, sign_record
-from lab.case_studies.common import CaseResult, work_dir
+from course.case_studies.common import CaseResult, work_dir
 
 NAME = "kinesis-poisoning"
 ATTACKER = "aws-producer-b"

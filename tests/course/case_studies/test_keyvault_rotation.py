@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.case_studies import keyvault_rotation
+from course.case_studies import keyvault_rotation
 
 pytestmark = pytest.mark.emulator
 

@@ -13,9 +13,9 @@ import numpy as np
 from ingestion import silos
 from ingestion.records import SILOS, Record, TrustStore
 from lab.localcloud import LocalCloud
-from lab.scenario.config import ScenarioConfig
-from lab.scenario.console import StepLog
-from lab.scenario.traffic import Traffic, make_traffic
+from course.scenario.config import ScenarioConfig
+from course.scenario.console import StepLog
+from course.scenario.traffic import Traffic, make_traffic
 
 
 @dataclass

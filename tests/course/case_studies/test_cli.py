@@ -4,13 +4,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from lab.case_studies import CASES
-from lab.case_studies.common import CaseResult
+from course.case_studies import CASES
+from course.case_studies.common import CaseResult
 from lab.paths import REPO_ROOT
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lab.case_studies", *args], cwd=REPO_ROOT, text=True,
+    return subprocess.run([sys.executable, "-m", "course.case_studies", *args], cwd=REPO_ROOT, text=True,
                           capture_output=True, timeout=60, check=False)
 
 
@@ -38,7 +38,7 @@ def test_a_result_passes_only_when_every_check_holds() -> None:
 
 
 def test_fl_case_configs_are_valid_runs() -> None:
-    from lab.case_studies.fl_client_poisoning import RUNS, SMALL
+    from course.case_studies.fl_client_poisoning import RUNS, SMALL
     from securefl.config import load_config
 
     for overrides in RUNS.values():

@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 from encryption.errors import EnvelopeError
-from lab.case_studies.common import CaseResult, work_dir
+from course.case_studies.common import CaseResult, work_dir
 
 NAME = "keyvault-rotation"
 SILO = "azure"
@@ -52,7 +52,7 @@ def run(batches: int = 5, per_batch: int = 20, seed: int = 0) -> CaseResult:
     from ingestion.azure.endpoints import azure_endpoints, credential
     from ingestion.azure.provision import key_client
     from ingestion.core.landing import write_batch
-    from ingestion.core.store import LocalDirStore
+    from lab.storage import LocalDirStore
     from ingestion.records import TrustStore
     from ingestion.samples import generate_records
     from lab.localcloud import local_cloud

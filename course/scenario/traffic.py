@@ -8,7 +8,7 @@ import numpy as np
 
 from ingestion.records import SILOS, Record, producer_signing_key, sign_record
 from ingestion.samples import default_producer, generate_records, invalid_examples, mixed_lines, silo_share
-from lab.scenario.config import ScenarioConfig
+from course.scenario.config import ScenarioConfig
 
 
 def compromised_producer(silo: str) -> str:

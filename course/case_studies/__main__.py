@@ -1,9 +1,9 @@
 """Run one case study: the attack, the defence, and the evidence (exit 1 if the defence failed).
 
 Examples:
-  python -m lab.case_studies --list
-  python -m lab.case_studies kinesis-poisoning
-  python -m lab.case_studies keyvault-rotation --json out.json
+  python -m course.case_studies --list
+  python -m course.case_studies kinesis-poisoning
+  python -m course.case_studies keyvault-rotation --json out.json
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from lab.case_studies import CASES
-from lab.case_studies.common import CaseResult
+from course.case_studies import CASES
+from course.case_studies.common import CaseResult
 from lab.cli import LabError, parser, run_main
 
 
@@ -41,7 +41,7 @@ def show(result: CaseResult) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = parser("python -m lab.case_studies", (__doc__ or "") + "\n" + _epilog())
+    p = parser("python -m course.case_studies", (__doc__ or "") + "\n" + _epilog())
     p.add_argument("name", nargs="?", choices=sorted(CASES), metavar="NAME", help="which case study (see below)")
     p.add_argument("--list", action="store_true", help="list the case studies and exit")
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the result as JSON here")
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.name is None:
         raise LabError("name a case study: " + ", ".join(CASES))
-    module = importlib.import_module(f"lab.case_studies.{CASES[args.name][0]}")
+    module = importlib.import_module(f"course.case_studies.{CASES[args.name][0]}")
     result: CaseResult = module.run()
     show(result)
     if args.json:
