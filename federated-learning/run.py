@@ -12,8 +12,9 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
-from lab.cli import LabError, exit_code, parser, print_summary, run_main
+from lab.cli import LabError, check_writable_dir, exit_code, parser, print_summary, run_main
 from securefl.config import app_defaults, load_config, parse_overrides
 
 
@@ -25,6 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--verbose", action="store_true", help="show Flower's and Ray's logs")
     args = p.parse_args(argv)
     cfg = load_config(parse_overrides(args.config))  # fails here, before Ray starts
+    check_writable_dir(Path(cfg.out_dir))  # and so does an out-dir it could not write after training
 
     from securefl.run import run_simulation
 

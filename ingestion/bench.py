@@ -48,7 +48,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ingestion.core.cpu import CpuMeter, why_figures
-from lab.cli import LabError, console, parser, positive_int, run_main
+from lab.cli import MAX_RECORDS, LabError, console, count, parser, run_main, seed
 
 TARGETS = {"secure_vs_bare_ratio": (">=", 0.8), "kms_calls_per_10k": ("<=", 5.0),
            "envelope_vs_aesgcm_ratio": (">=", 0.9)}
@@ -224,11 +224,11 @@ AWS_KEYS = ("bare_put_records_per_s", "secure_path_records_per_s", "secure_path_
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser("ingestion/bench.py", __doc__ or "")
-    p.add_argument("--records", type=positive_int, default=5_000, help="records per silo (default 5000)")
+    p.add_argument("--records", type=count(MAX_RECORDS), default=5_000, help="records per silo (default 5000)")
     p.add_argument("--silos", type=silo_list, default=list(ALL_SILOS),
                    help="comma-separated silos to measure (default aws,azure,gcp)")
-    p.add_argument("--size-mib", type=positive_int, default=32, help="buffer for the AWS envelope test (default 32)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--size-mib", type=count(1024), default=32, help="buffer for the AWS envelope test (default 32)")
+    p.add_argument("--seed", type=seed, default=0)
     args = p.parse_args(argv)
     figures = run_silos(args.silos, args.records, args.size_mib, args.seed)
     if "aws" in args.silos:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.cli import atomic_write
+
 SILOS = ("aws", "azure", "gcp")
 
 
@@ -208,6 +210,6 @@ def write_report(result: dict[str, Any], out: Path) -> list[Path]:
     secs = sections(result, _plots(result, out))
     title = "Secure AI Data Pipelines — end-to-end scenario report"
     md, page = out / "report.md", out / "report.html"
-    md.write_text(to_markdown(title, secs, out))
-    page.write_text(to_html(title, secs))
+    atomic_write(md, to_markdown(title, secs, out))  # a failed run leaves no half report
+    atomic_write(page, to_html(title, secs))
     return [md, page]

@@ -40,7 +40,7 @@ class FLConfig(BaseModel):
     optimizer: Literal["adam", "sgd"]
     partition: Literal["iid", "dirichlet"]
     dirichlet_alpha: float = Field(gt=0)
-    seed: int = Field(ge=0)
+    seed: int = Field(ge=0, le=2**32 - 1)  # NumPy/torch seeds are 32-bit
     mode: Literal["fedavg", "robust"]
     secagg: bool
     num_shares: int = Field(ge=3)
