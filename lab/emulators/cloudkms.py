@@ -58,7 +58,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.cloud.kms_v1.types import resources, service
 from google.protobuf import timestamp_pb2
 
-from lab.emulators.tokens import Grants, TokenRejected, Verifier
+from lab.emulators.tokens import CLOUD_PLATFORM, GCP_ISSUER, Grants, TokenRejected, Verifier
 
 SERVICE_NAME = "google.cloud.kms.v1.KeyManagementService"
 LOOPBACK = "127.0.0.1"
@@ -75,9 +75,6 @@ Algorithm = resources.CryptoKeyVersion.CryptoKeyVersionAlgorithm
 _ID = r"[a-zA-Z0-9_-]{1,63}"
 _LOCATION = re.compile(r"^projects/[^/]+/locations/[^/]+$")
 _RING = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+")
-#: The issuer and audience of the lab's GCP access tokens (lab.emulators.identity --issuer).
-GCP_ISSUER = "https://lab-gcp-token.invalid/"
-CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
 
 class KmsError(Exception):

@@ -30,6 +30,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 ALGORITHM = "RS256"
 KEY_BITS = 2048
+#: The issuer and audience of the GCP silo's local access tokens (Azure's are in lab.emulators.identity).
+GCP_ISSUER = "https://lab-gcp-token.invalid/"
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
 
 class TokenRejected(Exception):
@@ -170,12 +173,12 @@ class Grants:
         self._stamp: float = -1.0
         self._ops: dict[str, list[tuple[str, str]]] = {}
 
-    def _identity_ops(self, identity: str) -> list[tuple[str, str]]:
-        """(resource pattern, operation) pairs the identity's role document grants."""
+    def _identity_ops(self, identity: str) -> list[str]:
+        """The operations the identity's role document grants."""
         doc = json.loads((self.roles_dir / f"{identity}.json").read_text())
         if self.cloud == "azure":
-            return [("*", op) for grant in doc["assignments"] for op in grant["permissions"]["dataActions"]]
-        return [("*", op) for grant in doc["bindings"] for op in grant["permissions"]]
+            return [op for grant in doc["assignments"] for op in grant["permissions"]["dataActions"]]
+        return [op for grant in doc["bindings"] for op in grant["permissions"]]
 
     def _load(self) -> dict[str, list[tuple[str, str]]]:
         with self._lock:
@@ -185,7 +188,7 @@ class Grants:
                 ops: dict[str, list[tuple[str, str]]] = {}
                 for principal, entry in config["principals"].items():
                     scope = str(entry.get("scope", "*"))
-                    granted = [op for identity in entry.get("identities", []) for _, op in self._identity_ops(identity)]
+                    granted = [op for identity in entry.get("identities", []) for op in self._identity_ops(identity)]
                     granted += entry.get("permissions", [])  # an operator's own custom role, inline
                     ops[principal] = [(scope, op) for op in granted]
                 self._ops, self._stamp = ops, stamp

@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from lab.config import settings
-from lab.emulators.tokens import SigningKey, jwks_file
+from lab.emulators.tokens import CLOUD_PLATFORM, GCP_ISSUER, SigningKey, jwks_file
 from lab.localcloud.auth import GCP_IAM_DIR, gcp_bindings, gcp_signing_key
 from lab.localcloud.base import LOOPBACK, Emulator, EmulatorError, free_port, http_ready, port_open
 from lab.localcloud.registry import register
@@ -34,8 +34,6 @@ KMS_ENDPOINT_VAR = "LAB_GCP_KMS_ENDPOINT"
 TOKEN_ENDPOINT_VAR, TOKEN_HEADER_VAR = "LAB_GCP_TOKEN_ENDPOINT", "LAB_GCP_TOKEN_HEADER"
 #: Which lab service account a process acts as locally (default: the operator, see lab.localcloud.auth).
 SERVICE_ACCOUNT_VAR = "LAB_GCP_SERVICE_ACCOUNT"
-GCP_ISSUER = "https://lab-gcp-token.invalid/"  # == lab.emulators.cloudkms.GCP_ISSUER (not imported: grpc is heavy)
-CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
 
 def local_credentials(service_account: str | None = None) -> object:

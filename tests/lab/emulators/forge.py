@@ -8,7 +8,7 @@ from typing import Any
 import jwt
 
 from lab.emulators.identity import ISSUER, make_token
-from lab.emulators.tokens import SigningKey
+from lab.emulators.tokens import CLOUD_PLATFORM, GCP_ISSUER, SigningKey
 from lab.localcloud.auth import azure_signing_key, gcp_signing_key
 
 OPERATOR = "lab-operator"
@@ -20,8 +20,6 @@ def azure_token(resource: str, principal: str = OPERATOR, now: float | None = No
 
 
 def gcp_token(principal: str, now: float | None = None) -> str:
-    from lab.localcloud.gcp import CLOUD_PLATFORM, GCP_ISSUER
-
     return make_token(CLOUD_PLATFORM, SigningKey.ensure(gcp_signing_key()), principal, now=now, issuer=GCP_ISSUER)[0]
 
 

@@ -166,7 +166,7 @@ def test_asymmetric_sign_verifies_with_public_key(client, ring):
 # -- probes: authentication and IAM (issue #14, item 3) ------------------------------------------
 
 def _forged(kind: str) -> str | None:
-    from lab.localcloud.gcp import CLOUD_PLATFORM, GCP_ISSUER
+    from lab.emulators.tokens import CLOUD_PLATFORM, GCP_ISSUER
     from tests.lab.emulators import forge
 
     member = gcp_member("operator")

@@ -82,3 +82,19 @@ def test_a_valid_token_without_the_data_action_is_refused(namespace: str) -> Non
         client.receive_batch(lambda *_: None, partition_id="0", starting_position="-1", max_wait_time=2,
                              on_error=lambda _ctx, exc: (errors.append(exc), client.close()))
     assert errors and "Listen" in str(errors[0])
+
+
+def test_no_token_no_link(namespace: str) -> None:
+    """A plain AMQP client (qpid-proton) that attaches without a $cbs token is refused (the AMQP 401)."""
+    from proton import Message
+    from proton.utils import BlockingConnection, LinkDetached
+
+    conn = BlockingConnection(f"amqp://{namespace}", timeout=5, allowed_mechs="ANONYMOUS")
+    try:
+        with pytest.raises(LinkDetached, match="unauthorized-access"):
+            conn.create_sender(settings().azure_eventhub_name).send(Message(body=b"no token"))
+    finally:
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - the emulator does not echo CLOSE to proton; nothing to clean up
+            pass
