@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from tqdm import tqdm
 
-from lab.cli import LabError, count, exit_code, output_dir, parser, print_summary, run_main
+from lab.cli import LabError, count, exit_code, number, output_dir, parser, print_summary, run_main
 from lab.config import settings
 from lab.paths import REPORTS_DIR
 from securefl.config import app_defaults, parse_overrides
@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--rogue", action="store_true", help="also start a node with an unregistered key; it must be refused")
     p.add_argument("--out-dir", type=output_dir, default=REPORTS_DIR / "fl-deploy",
                    help="where the ServerApp writes fl_run.json and the model (default reports/fl-deploy)")
-    p.add_argument("--timeout", type=float, default=None, help="seconds to wait for the run (default 90 + 120/round)")
+    p.add_argument("--timeout", type=number(0, 24 * 3600), default=None, help="seconds to wait for the run (default 90 + 120/round)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     args = p.parse_args(argv)
     if args.nodes < 2:

@@ -115,6 +115,22 @@ def count(upper: int, lower: int = 1) -> Callable[[str], int]:
     return parse
 
 
+def number(lower: float, upper: float) -> Callable[[str], float]:
+    """argparse type factory: a finite number in (lower, upper] (timeouts, rates)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not lower < value <= upper:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"must be in ({lower:g}, {upper:g}], got {text}")
+        return value
+
+    parse.__name__ = f"number in ({lower:g}, {upper:g}]"
+    return parse
+
+
 def check_writable(path: Path) -> Path:
     """Raise LabError unless path can be (re)written: its folder exists or can be made, and is writable.
 

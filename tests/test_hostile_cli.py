@@ -87,6 +87,8 @@ COUNT_CASES: list[tuple[str, list[str]]] = [
     ("encryption.cli", ["rotate", "--enable-automatic", HUGE]),
     ("encryption/bench.py", ["--size-mib", HUGE]),
     ("federated-learning/deploy.py", ["--rounds", HUGE]),
+    ("federated-learning/deploy.py", ["--timeout", "-5"]),
+    ("federated-learning/deploy.py", ["--timeout", "nan"]),
     ("federated-learning/run.py", ["--config", f"num-server-rounds={HUGE}"]),
     ("poisoning-detection/detect.py", ["--data", "x.npz", "--out", "{out}", "--epochs", HUGE]),
     ("poisoning-detection/bench.py", ["--retrains", HUGE]),

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.cli import (MAX_SEED, LabError, atomic_output, atomic_write, check_writable, count, fail, output_dir,
-                     output_file, print_summary, seed)
+from lab.cli import (MAX_SEED, LabError, atomic_output, atomic_write, check_writable, count, fail, number,
+                     output_dir, output_file, print_summary, seed)
 from ingestion.samples import write_jsonl
 
 
@@ -26,6 +26,14 @@ def test_count_bounds() -> None:
         with pytest.raises(argparse.ArgumentTypeError):
             records(bad)
     assert count(10, lower=0)("0") == 0
+
+
+def test_number_bounds() -> None:
+    timeout = number(0, 60)
+    assert timeout("0.5") == 0.5 and timeout("60") == 60
+    for bad in ("0", "-1", "61", "nan", "inf", "x"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            timeout(bad)
 
 
 def test_output_checks(tmp_path: Path) -> None:
