@@ -55,5 +55,11 @@ data "aws_iam_policy_document" "key" {
       variable = "kms:EncryptionContext:silo"
       values   = ["aws"]
     }
+    # S3 decrypts SSE-KMS objects for the trainer's GetObject under S3's own context, not "silo".
+    condition {
+      test     = "StringNotEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${var.region}.amazonaws.com"]
+    }
   }
 }
