@@ -77,7 +77,7 @@ resource "google_pubsub_subscription" "landing" {
 
 resource "google_bigquery_dataset" "silo" {
   dataset_id = local.dataset
-  location   = var.data_location
+  location   = var.location # CMEK: the key must be in the data's location
   labels     = local.labels
   default_encryption_configuration {
     kms_key_name = google_kms_crypto_key.landing.id
@@ -108,7 +108,7 @@ resource "google_bigquery_table" "records" {
 resource "google_storage_bucket" "landing" {
   #checkov:skip=CKV_GCP_62:Object access is audited by Cloud Audit Logs data-access logs (audit.tf), not by legacy usage logs.
   name                        = local.bucket
-  location                    = var.data_location
+  location                    = var.location # same location as the key
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
   labels                      = local.labels

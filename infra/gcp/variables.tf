@@ -26,9 +26,3 @@ variable "location" {
   type        = string
   default     = "us-central1"
 }
-
-variable "data_location" {
-  description = "BigQuery dataset and GCS bucket location (ingestion/gcp/provision.py uses US)."
-  type        = string
-  default     = "US"
-}
