@@ -59,6 +59,7 @@ def test_record_level_config() -> None:
     assert load_config({"dp-level": "record", "record-noise-multiplier": 0.0}).target_epsilon == 8.0
 
 
+@pytest.mark.slow  # trains one client for one round
 def test_client_solves_its_noise_for_the_target_over_the_whole_run() -> None:
     cfg = load_config({"target-epsilon": 4.0})
     client = SiloClient(cfg, 2, data.packaged_source)
