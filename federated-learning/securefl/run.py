@@ -20,6 +20,7 @@ from lab.cli import LabError
 from lab.config import settings
 from securefl.config import FLConfig, load_config
 from securefl.data import SILOS, DataSource, check_data, clients_of, landed_source, packaged_source
+from securefl.provenance import data_digest
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,13 @@ def flower_env() -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
-def check_sources(cfg: FLConfig, data_source: DataSource | None) -> None:
-    """Load and check every silo's data once, before Ray starts (a bad source fails in one line)."""
+def check_sources(cfg: FLConfig, data_source: DataSource | None) -> str:
+    """Load and check every silo's data once, before Ray starts (a bad source fails in one line);
+    return the digest of the data the clients will train on (the model's signature binds it)."""
     source = data_source or (landed_source(cfg.data_root) if cfg.data_root else packaged_source)
-    for silo in SILOS:
-        clients = clients_of(silo, cfg.num_clients)
-        if clients:
-            check_data(source(silo), silo, len(clients))
+    used = [silo for silo in SILOS if clients_of(silo, cfg.num_clients)]
+    loaded = {silo: check_data(source(silo), silo, len(clients_of(silo, cfg.num_clients))) for silo in used}
+    return data_digest(loaded.__getitem__, used)
 
 
 def _shutdown_ray() -> None:
@@ -76,7 +77,7 @@ def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_sour
                    quiet: bool = True) -> RunResult:
     """Validate, simulate, and return the run summary (raises LabError if the run is unhealthy)."""
     cfg = config if isinstance(config, FLConfig) else load_config(config)
-    check_sources(cfg, data_source)
+    data_sha256 = check_sources(cfg, data_source)
     flower_env()
     from flwr.simulation import run_simulation as flwr_run_simulation
 
@@ -91,7 +92,7 @@ def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_sour
         abandon = threading.Event()
         try:
             flwr_run_simulation(
-                server_app=make_server_app(cfg, sink, abandon), client_app=make_client_app(cfg, data_source),
+                server_app=make_server_app(cfg, sink, abandon, data_sha256), client_app=make_client_app(cfg, data_source),
                 num_supernodes=cfg.num_clients,
                 backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
                                 "init_args": {"num_cpus": max(1, min(2, os.cpu_count() or 1)),
