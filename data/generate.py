@@ -51,7 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.producer is not None and not re.fullmatch(PRODUCER_PATTERN, args.producer):
         raise LabError(f"--producer {args.producer!r} must match {PRODUCER_PATTERN}")
-    _check_enrolled(args.producer or samples.default_producer(args.silo), args.silo, args.enroll)
+    from lab.trust import require_enrolled
+
+    producer = args.producer or samples.default_producer(args.silo)
+    enrolled = require_enrolled(producer, args.silo, enroll=args.enroll)
     valid = samples.generate_records(args.silo, args.records, seed=args.seed, producer=args.producer,
                                      dataset=args.dataset)
     bad = samples.invalid_examples(valid, args.with_invalid, seed=args.seed)
@@ -60,25 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         raise LabError(f"cannot write {args.out}: {exc.strerror}") from None
     print(f"wrote {n} lines to {args.out}: {len(valid)} valid, {len(bad)} invalid "
-          f"(producer {valid[0].producer if valid else '-'}, silo {args.silo})")
+          f"(producer {producer}, enrolled for silo {args.silo}, key {enrolled.fingerprint[:16]})")
     return 0
-
-
-def _check_enrolled(producer: str, silo: str, enroll: bool) -> None:
-    """Refuse to sign for a producer the pipeline would refuse (unless asked to enrol it)."""
-    from lab.trust import TrustFile, ensure_enrolled
-
-    entry = TrustFile().producers().get(producer)
-    if entry is not None and entry.active and entry.silo == silo:
-        return
-    if entry is not None and entry.active:
-        raise LabError(f"producer {producer!r} is enrolled for silo {entry.silo}, not {silo}")
-    if not enroll:
-        state = "was revoked" if entry is not None else "is not enrolled"
-        raise LabError(f"producer {producer!r} {state}: its records would be dead-lettered. Enrol it with "
-                       f"`python -m lab trust enroll {producer} --silo {silo}` or pass --enroll")
-    entry = ensure_enrolled(producer, silo)
-    print(f"enrolled {producer} for silo {silo} (key {entry.fingerprint[:16]})")
 
 
 if __name__ == "__main__":

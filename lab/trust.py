@@ -230,6 +230,21 @@ def ensure_enrolled(name: str, silo: str) -> Enrolment:
     return store.enroll(name, silo, raw_public(key.public_key()))
 
 
+def require_enrolled(name: str, silo: str, enroll: bool = False) -> Enrolment:
+    """Refuse to sign for a producer the pipeline would refuse, unless asked to enrol it (``--enroll``)."""
+    entry = TrustFile().producers().get(name)
+    if entry is not None and entry.active and entry.silo == silo:
+        return entry
+    if entry is not None and entry.active:
+        raise TrustError(f"producer {name!r} is enrolled for silo {entry.silo}, not {silo}")
+    if not enroll:
+        state = "was revoked" if entry is not None else "is not enrolled"
+        raise TrustError(f"producer {name!r} {state}: its records would be dead-lettered. Enrol it with "
+                         f"`python -m lab trust enroll {name} --silo {silo}`" + (" --new-key" if entry else "")
+                         + " (or pass --enroll)")
+    return ensure_enrolled(name, silo)
+
+
 def demo_producers() -> list[tuple[str, str]]:
     """The producers the walk-through's scripts use by default: ``<silo>-producer-a``."""
     return [(f"{silo}-producer-a", silo) for silo in SILOS]
