@@ -94,7 +94,8 @@ def _empty() -> dict[str, Any]:
 
 def check_name(name: str) -> str:
     if not re.fullmatch(PRODUCER_PATTERN, name):
-        raise TrustError(f"invalid producer name {name!r} (must match {PRODUCER_PATTERN})")
+        raise TrustError(f"invalid producer name {name!r}: use 1-64 lowercase letters, digits and '-', "
+                         "starting with a letter or digit")
     return name
 
 
