@@ -61,6 +61,18 @@ def data_digest(source: Callable[[str], Any], silos: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
+def memoised(source: Callable[[str], Any]) -> Callable[[str], Any]:
+    """The source, loading each silo once (checking and digesting the data reads it only once)."""
+    cache: dict[str, Any] = {}
+
+    def load(silo: str) -> Any:
+        if silo not in cache:
+            cache[silo] = source(silo)
+        return cache[silo]
+
+    return load
+
+
 class VersionLedger:
     """Issued and accepted model versions, sealed with the operator key."""
 
