@@ -123,10 +123,11 @@ def check_records(r: Runner) -> Outcome:
     from ingestion.records import RecordError, TrustStore, parse_record
 
     out = r.work / "records.jsonl"
-    proc = r.run(["data/generate.py", "--silo", "aws", "--records", "20", "--with-invalid", "10", "--out", str(out)])
+    proc = r.run(["data/generate.py", "--silo", "aws", "--records", "20", "--with-invalid", "10", "--enroll",
+                  "--out", str(out)])
     if proc.returncode != 0 or not out.is_file():
         return Outcome(detail=why(proc))
-    trust = TrustStore.from_dir(r.work / "state" / "keys" / "producers")
+    trust = TrustStore.from_dir(r.work / "state")  # the copy's own sealed trust store
     good = bad = 0
     for line in out.read_bytes().split(b"\n"):
         if not line:
