@@ -49,11 +49,12 @@ from typing import Any
 
 from ingestion.core.cpu import CpuMeter, why_figures
 from lab.cli import LabError, console, parser, positive_int, run_main
+from lab.silos import SILOS, parse_silos
 
 TARGETS = {"secure_vs_bare_ratio": (">=", 0.8), "kms_calls_per_10k": ("<=", 5.0),
            "envelope_vs_aesgcm_ratio": (">=", 0.9)}
 SILO_TARGETS = {"secure_vs_bare_ratio": (">=", 0.8), "kms_calls_per_10k": ("<=", 5.0)}
-ALL_SILOS = ("aws", "azure", "gcp")
+ALL_SILOS = SILOS
 #: Per-silo figures that explain a ratio (ingestion.core.cpu.why_figures); printed under each silo's ratio
 WHY_KEYS = ("bare_us_per_record", "validate_us_per_record", "verify_us_per_record", "ceiling_ratio",
             "cpu_us_per_record", "cores")
@@ -133,13 +134,7 @@ def run_bench(records: int, size_mib: int, seed: int = 0) -> dict[str, Any]:
 
 def silo_list(text: str) -> list[str]:
     """argparse type: a comma-separated subset of aws,azure,gcp (order kept, no repeats)."""
-    import argparse
-
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    bad = [n for n in names if n not in ALL_SILOS]
-    if not names or bad:
-        raise argparse.ArgumentTypeError(f"expected a comma-separated subset of {','.join(ALL_SILOS)}, got {text!r}")
-    return list(dict.fromkeys(names))
+    return list(parse_silos(text))
 
 
 def _aws(records: int, size_mib: int, seed: int) -> dict[str, Any]:

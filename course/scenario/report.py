@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SILOS = ("aws", "azure", "gcp")
+from lab.silos import SILOS
 
 
 @dataclass

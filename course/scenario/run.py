@@ -4,51 +4,20 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ingestion import silos
-from ingestion.records import SILOS, Record, TrustStore
+from ingestion.landed import LandedSet, read_landed
+from ingestion.records import TrustStore
 from lab.localcloud import LocalCloud
+from lab.silos import SILOS
 from course.scenario.config import ScenarioConfig
 from course.scenario.console import StepLog
 from course.scenario.traffic import Traffic, make_traffic
-
-
-@dataclass
-class SiloArrays:
-    """A silo's landed training data as arrays (what its FL clients and the detector read)."""
-
-    x: np.ndarray
-    y: np.ndarray
-    ids: np.ndarray
-    producers: np.ndarray
-
-    @classmethod
-    def of(cls, records: list[Record]) -> SiloArrays:
-        return cls(np.array([r.features for r in records], dtype=np.float32),
-                   np.array([r.label for r in records], dtype=np.int64),
-                   np.array([r.id for r in records]), np.array([r.producer for r in records]))
-
-    def without(self, ids: set[str]) -> SiloArrays:
-        keep = np.array([i not in ids for i in self.ids], dtype=bool)
-        return SiloArrays(self.x[keep], self.y[keep], self.ids[keep], self.producers[keep])
-
-
-class ArraySource:
-    """A federated data source over in-memory silo arrays (picklable for the simulation workers)."""
-
-    def __init__(self, data: dict[str, SiloArrays]) -> None:
-        self.data = {s: (d.x, d.y, d.ids) for s, d in data.items()}
-
-    def __call__(self, silo: str) -> Any:
-        from securefl.data import SiloData
-
-        x, y, ids = self.data[silo]
-        return SiloData(x, y, ids)
+from securefl.data import LandingSource
 
 
 def _ingest(cfg: ScenarioConfig, log: StepLog, plan: dict[str, Traffic]) -> dict[str, dict[str, Any]]:
@@ -68,30 +37,33 @@ def _ingest(cfg: ScenarioConfig, log: StepLog, plan: dict[str, Traffic]) -> dict
     return out
 
 
-def _read_landing(cfg: ScenarioConfig, log: StepLog) -> tuple[dict[str, SiloArrays], dict[str, Any]]:
-    data: dict[str, SiloArrays] = {}
+def _read_landing(cfg: ScenarioConfig, log: StepLog) -> tuple[dict[str, LandedSet], dict[str, Any]]:
+    """Each silo's landing through the reader training and detect.py use (no quarantine yet)."""
+    data: dict[str, LandedSet] = {}
     evidence: dict[str, Any] = {}
     for silo in SILOS:
         with log.step(f"Read back {silo}'s encrypted landing") as s:
+            data[silo] = read_landed(silo, cfg.dataset, quarantine=False)
             landing = silos.landing(silo)
-            records = landing.records(cfg.dataset)
-            data[silo] = SiloArrays.of(records)
-            evidence[silo] = {"header": landing.sample_header(cfg.dataset), "key": silos.key_state(silo),
-                              "provider_calls": landing.provider.calls}
-            s["result"] = f"{len(records)} records decrypted and signature-checked"
+            evidence[silo] = {"header": landing.sample_header(cfg.dataset), "key": silos.key_state(silo)}
+            s["result"] = f"{data[silo].landed} records decrypted and signature-checked"
     return data, evidence
 
 
-def _detect(cfg: ScenarioConfig, log: StepLog, data: dict[str, SiloArrays],
+def _detect(cfg: ScenarioConfig, log: StepLog, data: dict[str, LandedSet],
             plan: dict[str, Traffic]) -> dict[str, Any]:
+    """Scan each landing as ``detect.py --landing`` does, and write its quarantine list."""
+    from poisoning_detection import landing as scan_landing
     from poisoning_detection.api import scan
 
     out: dict[str, Any] = {}
     for silo in SILOS:
         with log.step(f"Scan {silo} for poisoning") as s:
-            d = data[silo]
-            report = scan(d.x, d.y, ids=d.ids, producers=d.producers, seed=cfg.seed, progress=False, shape=(8, 8))
+            d = data[silo].arrays
+            report = scan(d.x, d.y, ids=d.ids, producers=d.producers, seed=cfg.seed, progress=False,
+                          shape=scan_landing.SHAPE)
             flagged = {str(i) for i in report.flagged}
+            path, _ = scan_landing.quarantine(data[silo], flagged, str(cfg.out / "scenario.json"))
             injected = set(plan[silo].injected_ids)
             tp = len(flagged & injected)
             precision = tp / len(flagged) if flagged else (1.0 if not injected else 0.0)
@@ -101,7 +73,7 @@ def _detect(cfg: ScenarioConfig, log: StepLog, data: dict[str, SiloArrays],
                 "injected": len(injected), "true_positives": tp, "precision": round(precision, 4),
                 "recall": round(recall, 4), "compromised_producers": report.compromised_producers,
                 "suspected": [p.model_dump() if hasattr(p, "model_dump") else vars(p) for p in report.suspected][:3],
-                "mitigations": report.mitigations, "seconds": report.seconds,
+                "mitigations": report.mitigations, "seconds": report.seconds, "quarantine_file": str(path),
             }
             s["result"] = (f"risk {report.risk_score:.2f}, flagged {len(flagged)} "
                            f"({tp}/{len(injected)} injected), producer(s): "
@@ -109,7 +81,8 @@ def _detect(cfg: ScenarioConfig, log: StepLog, data: dict[str, SiloArrays],
     return out
 
 
-def _quarantine(log: StepLog, detection: dict[str, Any], cfg: ScenarioConfig) -> dict[str, Any]:
+def _quarantine(log: StepLog, detection: dict[str, Any], cfg: ScenarioConfig) -> tuple[dict[str, Any], TrustStore]:
+    """Revoke the suspected producers; the quarantine lists were written by the scan."""
     with log.step("Quarantine flagged records; revoke the suspected producer") as s:
         flagged = {i for d in detection.values() for i in d["flagged"]}
         suspects = sorted({p for d in detection.values() for p in d["compromised_producers"]})
@@ -120,10 +93,10 @@ def _quarantine(log: StepLog, detection: dict[str, Any], cfg: ScenarioConfig) ->
         expected_suspect = cfg.compromised == "none" or any(p.startswith(cfg.compromised) for p in suspects)
         s["ok"] = revoked_ok and expected_suspect
         s["result"] = f"{len(flagged)} quarantined; revoked: {', '.join(suspects) or 'none'}"
-    return {"quarantined": len(flagged), "revoked": suspects, "flagged_ids": flagged}
+    return {"quarantined": len(flagged), "revoked": suspects}, trust
 
 
-def _train(cfg: ScenarioConfig, log: StepLog, name: str, title: str, data: dict[str, SiloArrays],
+def _train(cfg: ScenarioConfig, log: StepLog, name: str, title: str, source: LandingSource,
            out_dir: Path | None) -> dict[str, Any]:
     from poisoning_detection.attack import add_trigger
     from securefl.run import run_simulation
@@ -134,7 +107,7 @@ def _train(cfg: ScenarioConfig, log: StepLog, name: str, title: str, data: dict[
     with log.step(title, show_spinner=False) as s:
         config = {"num-server-rounds": cfg.rounds, "num-clients": cfg.clients, "secagg": cfg.secagg,
                   "dp": cfg.dp, "seed": cfg.seed, "out-dir": str(out_dir) if out_dir else ""}
-        result = run_simulation(config, data_source=ArraySource(data))
+        result = run_simulation(config, data_source=source)
         model = load_model(result.model_path)  # verifies the signature, then decrypts
         x_test, y_test = test_images()
         keep = y_test == cfg.source
@@ -146,7 +119,7 @@ def _train(cfg: ScenarioConfig, log: StepLog, name: str, title: str, data: dict[
         eps = f", ε={summary['epsilon']:.3g} (δ={summary['delta']})" if summary.get("epsilon") else ""
         s["result"] = f"accuracy {accuracy:.3f}, attack success {asr:.1%}{eps}"
     return {"name": name, "accuracy": accuracy, "attack_success_rate": asr, "seconds": round(result.seconds, 1),
-            "model_path": str(result.model_path), "summary": summary}
+            "model_path": str(result.model_path), "data": source.describe(), "summary": summary}
 
 
 def _outcome(cfg: ScenarioConfig, log: StepLog, result: dict[str, Any]) -> dict[str, Any]:
@@ -183,7 +156,7 @@ def run(cfg: ScenarioConfig, log: StepLog) -> dict[str, Any]:
     started = time.perf_counter()
     result: dict[str, Any] = {"config": cfg.model_dump(mode="json"), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     with log.step("Start the local cloud (AWS, Azure, GCP)") as s:
-        cloud = LocalCloud(["aws", "azure", "gcp"]).start()
+        cloud = LocalCloud(SILOS).start()
         s["result"] = f"{len(cloud.services)} emulators on 127.0.0.1 ({len(cloud.owned)} started here)"
     try:
         with log.step("Generate signed records (one producer compromised)") as s:
@@ -195,18 +168,19 @@ def run(cfg: ScenarioConfig, log: StepLog) -> dict[str, Any]:
         result["ingestion"] = _ingest(cfg, log, plan)
         data, result["encryption"] = _read_landing(cfg, log)
         result["detection"] = _detect(cfg, log, data, plan)
-        quarantine = _quarantine(log, result["detection"], cfg)
-        flagged = quarantine.pop("flagged_ids")
-        result["quarantine"] = quarantine
+        result["quarantine"], trust = _quarantine(log, result["detection"], cfg)
         injected = {i for t in plan.values() for i in t.injected_ids}
+        raw = LandingSource(data, cfg.dataset)
+        with log.step("Re-read the landings for training (revocation + quarantine lists honoured)") as s:
+            quarantined = LandingSource.read(SILOS, cfg.dataset, quarantine=True, trust=trust)
+            s["result"] = ", ".join(f"{k}: {c['used']} of {c['landed']}" for k, c in quarantined.counts.items())
         runs = []
-        runs.append(_train(cfg, log, "raw", "Train on raw landed data (SecAgg+ / DP)",
-                           data, cfg.out / "fl-raw"))
+        runs.append(_train(cfg, log, "raw", "Train on raw landed data (SecAgg+ / DP)", raw, cfg.out / "fl-raw"))
         runs.append(_train(cfg, log, "quarantined", "Train after quarantine (model → models/)",
-                           {s: d.without(flagged) for s, d in data.items()}, cfg.model_dir))
+                           quarantined, cfg.model_dir))
         if cfg.baseline:
             runs.append(_train(cfg, log, "no-attack", "Reference: train without the injected records",
-                               {s: d.without(injected) for s, d in data.items()}, cfg.out / "fl-no-attack"))
+                               raw.without(injected), cfg.out / "fl-no-attack"))
         result["training"] = runs
         result["outcome"] = _outcome(cfg, log, result)
     finally:

@@ -7,6 +7,7 @@ quarantined landing) by passing ``data_source``.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -19,7 +20,8 @@ from typing import Any
 from lab.cli import LabError
 from lab.config import settings
 from securefl.config import FLConfig, load_config
-from securefl.data import SILOS, DataSource, check_data, clients_of, landed_source, packaged_source
+from securefl.data import (DataSource, check_data, clients_of, describe_source, landed_source, packaged_source,
+                           source_silos)
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,30 @@ def flower_env() -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
+def resolve_source(cfg: FLConfig, data_source: DataSource | None) -> DataSource:
+    """The source given, else the run config's (``data-root``), else the packaged digits."""
+    return data_source or (landed_source(cfg.data_root) if cfg.data_root else packaged_source)
+
+
 def check_sources(cfg: FLConfig, data_source: DataSource | None) -> None:
     """Load and check every silo's data once, before Ray starts (a bad source fails in one line)."""
-    source = data_source or (landed_source(cfg.data_root) if cfg.data_root else packaged_source)
-    for silo in SILOS:
-        clients = clients_of(silo, cfg.num_clients)
+    source = resolve_source(cfg, data_source)
+    silos = source_silos(source)
+    for silo in silos:
+        clients = clients_of(silo, cfg.num_clients, silos)
         if clients:
             check_data(source(silo), silo, len(clients))
+
+
+def record_source(cfg: FLConfig, summary: dict[str, Any], data_source: DataSource | None) -> dict[str, Any]:
+    """Add where the data came from (and per-silo record counts) to the summary and fl_run.json."""
+    from securefl.outputs import REPORT_NAME, out_dir
+
+    summary = {**summary, **describe_source(resolve_source(cfg, data_source), cfg.data_root)}
+    report = out_dir(cfg) / REPORT_NAME
+    if report.is_file():
+        report.write_text(json.dumps(summary, indent=2, default=float))
+    return summary
 
 
 def _shutdown_ray() -> None:
@@ -109,4 +128,4 @@ def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_sour
     seconds = time.perf_counter() - started
     if not sink:
         raise LabError("the simulation ended without a result (see the Flower log above)")
-    return RunResult(summary=sink[0], seconds=seconds)
+    return RunResult(summary=record_source(cfg, sink[0], data_source), seconds=seconds)
