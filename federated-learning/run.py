@@ -42,8 +42,8 @@ def landing_overrides(overrides: dict[str, Any], clients: int) -> dict[str, Any]
                            "add --clients-per-silo 2 (or set secagg=false)")
         shares = min(int(defaults["num-shares"]), clients if clients % 2 else clients - 1)
         out["num-shares"] = shares
-        if "reconstruction-threshold" not in overrides:
-            out["reconstruction-threshold"] = max(shares // 2 + 1, min(int(defaults["reconstruction-threshold"]), shares))
+        if "reconstruction-threshold" not in overrides:  # Flower's workflow needs it below the share count
+            out["reconstruction-threshold"] = max(shares // 2 + 1, min(int(defaults["reconstruction-threshold"]), shares - 1))
     return out
 
 

@@ -64,9 +64,9 @@ def test_cli_fits_clients_and_shares_to_the_landings() -> None:
     run = SimpleNamespace(**runpy.run_path(str(REPO_ROOT / "federated-learning" / "run.py")))
     assert run.landing_overrides({}, 3)["num-clients"] == 3
     three = run.landing_overrides({}, 3)
-    assert three["num-shares"] == 3 and 1 < three["reconstruction-threshold"] <= 3
+    assert three["num-shares"] == 3 and three["reconstruction-threshold"] == 2  # SecAgg+ needs it < shares
     six = run.landing_overrides({}, 6)
-    assert six["num-shares"] == 5 and 2 < six["reconstruction-threshold"] <= 5
+    assert six["num-shares"] == 5 and 2 < six["reconstruction-threshold"] < 5
     with pytest.raises(LabError, match="at least 3 clients.*--clients-per-silo 2"):
         run.landing_overrides({}, 2)
     assert run.landing_overrides({"secagg": False}, 2)["num-clients"] == 2
