@@ -1,4 +1,5 @@
-"""Run the secure federated-learning simulation (SecAgg+ + DP by default).
+"""Run the secure federated-learning simulation (by default SecAgg+ with record-level DP-SGD in
+every client, epsilon <= 8 per client at delta = 1e-5).
 
 By default the clients train on the packaged digits (10 clients over 3 silos). With
 --from-landings they train on what the three silos landed in Week 5 (one client per
@@ -15,17 +16,20 @@ Examples:
   python federated-learning/run.py
   python federated-learning/run.py --from-landings
   python federated-learning/run.py --from-landings --silos aws,azure --clients-per-silo 2
-  python federated-learning/run.py --config 'num-server-rounds=3 noise-multiplier=0.3'
+  python federated-learning/run.py --config 'target-epsilon=4'
+  python federated-learning/run.py --config 'dp-level=client noise-multiplier=0.3 allow-weak-privacy=true'
   python federated-learning/run.py --config 'secagg=false mode=robust robust-method=krum attack=sign-flip'
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from lab.cli import LabError, exit_code, parser, positive_int, print_summary, run_main
+from lab.cli import LabError, check_writable_dir, exit_code, parser, positive_int, print_summary, run_main
 from lab.silos import SILOS, parse_silos
 from securefl.config import app_defaults, load_config, parse_overrides
+from securefl.run import DEFAULT_RUNTIME, RUNTIMES, run_simulation
 
 
 def landing_overrides(overrides: dict[str, Any], clients: int) -> dict[str, Any]:
@@ -59,26 +63,30 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="with --from-landings: clients per silo, each with a share of its landing (default 1)")
     p.add_argument("--dataset", default="digits", help="with --from-landings: dataset name in the landing (default digits)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.add_argument("--verbose", action="store_true", help="show Flower's and Ray's logs")
+    p.add_argument("--verbose", action="store_true",
+                   help="also show Flower's and Ray's logs on the console (they always go to fl_run.log)")
+    p.add_argument("--runtime", default=DEFAULT_RUNTIME, choices=sorted(RUNTIMES),
+                   help=f"simulation runtime (default {DEFAULT_RUNTIME}: no Ray start-up; ray: Flower's engine)")
     args = p.parse_args(argv)
     overrides = parse_overrides(args.config)
     if not args.from_landings and (args.clients_per_silo is not None or args.silos != SILOS):
         raise LabError("--silos and --clients-per-silo apply to --from-landings")
-    source = None
     if args.from_landings:
         overrides = landing_overrides(overrides, (args.clients_per_silo or 1) * len(args.silos))
     cfg = load_config(overrides)  # fails here, before any cloud is read or Ray starts
+    check_writable_dir(Path(cfg.out_dir))  # and so does an out-dir it could not write after training
+    source = None
     if args.from_landings:
         from securefl.data import LandingSource
 
         source = LandingSource.read(args.silos, args.dataset)
 
-    from securefl.run import run_simulation
-
-    result = run_simulation(cfg, data_source=source, quiet=not args.verbose)
+    result = run_simulation(cfg, data_source=source, quiet=not args.verbose, runtime=args.runtime)
     s = result.summary
-    brief = {k: s[k] for k in ("ok", "problems", "final_accuracy", "epsilon", "delta", "privacy_level", "secagg",
-                               "dp", "mode", "clients_per_round", "flagged_clients", "seconds_per_round", "model", "plot")}
+    brief = {k: s[k] for k in ("ok", "problems", "final_accuracy", "epsilon", "delta", "privacy_level", "accountant",
+                               "noise_on", "secagg", "dp", "mode", "clients_per_round", "flagged_clients",
+                               "seconds_per_round", "model", "plot", "log")}
+    brief["privacy"] = s["privacy_guarantee"]["label"]
     brief["data_source"] = s.get("data_source")
     if s.get("silos"):
         brief["records_per_silo"] = {silo: c["used"] for silo, c in s["silos"].items()}
