@@ -243,13 +243,12 @@ def check_fl(r: Runner) -> Outcome:
 def poisoned_digits(path: Path, rate: float = 0.33, seed: int = 0) -> set[int]:
     """Write digits with a 0 -> 1 backdoor (this checkout's attack code); return the poisoned indices."""
     import numpy as np
-    from sklearn.datasets import load_digits
 
+    from lab import digits
     from poisoning_detection.attack import add_backdoor
 
-    bunch = load_digits()
-    x = (bunch.data / 16.0).astype(np.float32)
-    xp, yp, mask = add_backdoor(x, bunch.target.astype(np.int64), rate, source=0, target=1, seed=seed)
+    x, y = digits.pixels()
+    xp, yp, mask = add_backdoor(x.copy(), y.copy(), rate, source=0, target=1, seed=seed)
     ids = np.array([f"r{i:04d}" for i in range(len(yp))])
     np.savez(path, x=xp.astype(np.float32), y=yp, ids=ids)
     return {int(i) for i in np.flatnonzero(mask)}

@@ -15,7 +15,7 @@ import json
 import math
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -24,9 +24,8 @@ from nacl.signing import VerifyKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lab import trust as trust_store
-
-Silo = Literal["aws", "azure", "gcp"]
-SILOS: tuple[str, ...] = trust_store.SILOS
+from lab.config import settings
+from lab.silos import SILOS, Silo  # noqa: F401  (re-exported: the record's silo field)
 
 #: Largest encoded record a consumer accepts (Kinesis allows 1 MiB; we are stricter).
 MAX_RECORD_BYTES = 64 * 1024

@@ -18,6 +18,7 @@ from lab.cli import LabError, parser, run_main
 from lab.localcloud import EmulatorError, SERVICES, down, status, up
 from lab.localcloud.base import RunningService
 from lab import trust_cli
+from lab.silos import SILOS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,11 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "trust":
             return trust_cli.run(args)
         if args.command == "up":
-            for state in up(args.services or ["aws", "azure", "gcp"]):
+            for state in up(args.services or SILOS):
                 print(f"{state.name:<10} up   127.0.0.1:{state.port}  pid {state.pid}")
             print('Point your shell at them: eval "$(python -m lab env)"')
         elif args.command == "down":
-            stopped = down(args.services or ["aws", "azure", "gcp"])
+            stopped = down(args.services or SILOS)
             print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
         elif args.command == "status":
             for row in status():

@@ -87,6 +87,11 @@ class LabSettings(BaseSettings):
         return self.state_dir / "trust"
 
     @property
+    def quarantine_dir(self) -> Path:
+        """Quarantine lists the detector wrote (record ids every training run leaves out)."""
+        return self.state_dir / "quarantine"
+
+    @property
     def certs_dir(self) -> Path:
         """The lab's local CA and server certificates. Git-ignored."""
         return self.state_dir / "certs"

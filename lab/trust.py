@@ -33,9 +33,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from lab.cli import LabError
 from lab.config import settings
 from lab.sealed import SealedJson, operator_key_file
+from lab.silos import SILOS
 
 PRODUCER_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
-SILOS: tuple[str, ...] = ("aws", "azure", "gcp")
 STORE_NAME = "trust.json"
 
 

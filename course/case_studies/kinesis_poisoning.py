@@ -89,13 +89,11 @@ def _dead_letter_reasons() -> Counter[str]:
 
 
 def _scan(records: list[Record], seed: int) -> dict[str, Any]:
+    from ingestion.arrays import RecordArrays
     from poisoning_detection.api import scan
 
-    x = np.asarray([r.features for r in records], dtype=np.float32)
-    y = np.asarray([r.label for r in records])
-    ids = np.asarray([r.id for r in records])
-    producers = np.asarray([r.producer for r in records])
-    return scan(x, y, ids=ids, producers=producers, seed=seed).model_dump()
+    a = RecordArrays.of(records)
+    return scan(a.x, a.y, ids=a.ids, producers=a.producers, seed=seed).model_dump()
 
 
 def _rotate_kms() -> str:

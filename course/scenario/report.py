@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from lab.cli import atomic_write
+from lab.silos import SILOS
 from securefl.privacy import WEAK_EPSILON
-
-SILOS = ("aws", "azure", "gcp")
 
 
 @dataclass

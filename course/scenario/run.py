@@ -4,54 +4,21 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ingestion import silos
-from ingestion.records import REVOKED_PRODUCER, SILOS, Record, RecordError, TrustStore, parse_record
+from ingestion.landed import LandedSet, read_landed
+from ingestion.records import REVOKED_PRODUCER, RecordError, TrustStore, parse_record
 from ingestion.samples import default_producer
 from lab.localcloud import SERVICES, LocalCloud
+from lab.silos import SILOS
 from lab.trust import TrustFile, ensure_enrolled
 from course.revocation import reason_in_fresh_process
 from course.scenario.config import ScenarioConfig
 from course.scenario.console import StepLog
 from course.scenario.traffic import Traffic, compromised_producer, make_traffic
-
-
-@dataclass
-class SiloArrays:
-    """A silo's landed training data as arrays (what its FL clients and the detector read)."""
-
-    x: np.ndarray
-    y: np.ndarray
-    ids: np.ndarray
-    producers: np.ndarray
-
-    @classmethod
-    def of(cls, records: list[Record]) -> SiloArrays:
-        return cls(np.array([r.features for r in records], dtype=np.float32),
-                   np.array([r.label for r in records], dtype=np.int64),
-                   np.array([r.id for r in records]), np.array([r.producer for r in records]))
-
-    def without(self, ids: set[str]) -> SiloArrays:
-        keep = np.array([i not in ids for i in self.ids], dtype=bool)
-        return SiloArrays(self.x[keep], self.y[keep], self.ids[keep], self.producers[keep])
-
-
-class ArraySource:
-    """A federated data source over in-memory silo arrays (picklable for the simulation workers)."""
-
-    def __init__(self, data: dict[str, SiloArrays]) -> None:
-        self.data = {s: (d.x, d.y, d.ids) for s, d in data.items()}
-
-    def __call__(self, silo: str) -> Any:
-        from securefl.data import SiloData
-
-        x, y, ids = self.data[silo]
-        return SiloData(x, y, ids)
+from securefl.data import LandingSource
 
 
 def _enrol(cfg: ScenarioConfig, log: StepLog) -> None:
@@ -90,27 +57,28 @@ def _ingest(cfg: ScenarioConfig, log: StepLog, plan: dict[str, Traffic]) -> dict
 
 
 def _read_landing(cfg: ScenarioConfig, log: StepLog, ingestion: dict[str, dict[str, Any]],
-                  plan: dict[str, Traffic]) -> tuple[dict[str, SiloArrays], dict[str, Any]]:
-    data: dict[str, SiloArrays] = {}
+                  plan: dict[str, Traffic]) -> tuple[dict[str, LandedSet], dict[str, Any]]:
+    """Each silo's landing through the reader training and detect.py use (no quarantine yet)."""
+    data: dict[str, LandedSet] = {}
     evidence: dict[str, Any] = {}
     for silo in SILOS:
         with log.step(f"Read back {silo}'s encrypted landing",
                       claim="the records read back (decrypted, re-verified) are exactly the ones that landed") as s:
+            data[silo] = read_landed(silo, cfg.dataset, quarantine=False)
             landing = silos.landing(silo)
-            records = landing.records(cfg.dataset)
-            data[silo] = SiloArrays.of(records)
-            evidence[silo] = {"header": landing.sample_header(cfg.dataset), "key": silos.key_state(silo),
-                              "provider_calls": landing.provider.calls}
-            ids = {r.id for r in records}
+            evidence[silo] = {"header": landing.sample_header(cfg.dataset), "key": silos.key_state(silo)}
+            ids = [str(i) for i in data[silo].arrays.ids]
             landed = ingestion[silo]["landed"]
-            s["ok"] = (len(records) == landed and len(ids) == len(records)
-                       and ids == set(plan[silo].clean_ids) | set(plan[silo].injected_ids))
-            s["result"] = f"{len(records)}/{landed} landed records decrypted and signature-checked"
+            s["ok"] = (data[silo].landed == landed == len(ids) == len(set(ids)) and data[silo].untrusted == 0
+                       and set(ids) == set(plan[silo].clean_ids) | set(plan[silo].injected_ids))
+            s["result"] = f"{data[silo].landed}/{landed} landed records decrypted and signature-checked"
     return data, evidence
 
 
-def _detect(cfg: ScenarioConfig, log: StepLog, data: dict[str, SiloArrays],
+def _detect(cfg: ScenarioConfig, log: StepLog, data: dict[str, LandedSet],
             plan: dict[str, Traffic]) -> dict[str, Any]:
+    """Scan each landing as ``detect.py --landing`` does, and write its quarantine list."""
+    from poisoning_detection import landing as scan_landing
     from poisoning_detection.api import scan
 
     out: dict[str, Any] = {}
@@ -118,9 +86,11 @@ def _detect(cfg: ScenarioConfig, log: StepLog, data: dict[str, SiloArrays],
         claim = (f"the injected records are flagged (recall ≥ {cfg.min_recall}) and traced to "
                  f"{compromised_producer(silo)} alone" if silo == cfg.compromised else "no producer is named")
         with log.step(f"Scan {silo} for poisoning", claim=claim) as s:
-            d = data[silo]
-            report = scan(d.x, d.y, ids=d.ids, producers=d.producers, seed=cfg.seed, progress=False, shape=(8, 8))
+            d = data[silo].arrays
+            report = scan(d.x, d.y, ids=d.ids, producers=d.producers, seed=cfg.seed, progress=False,
+                          shape=scan_landing.SHAPE)
             flagged = {str(i) for i in report.flagged}
+            path, _ = scan_landing.quarantine(data[silo], flagged, str(cfg.out / "scenario.json"))
             injected = set(plan[silo].injected_ids)
             tp = len(flagged & injected)
             precision = tp / len(flagged) if flagged else (1.0 if not injected else 0.0)
@@ -130,7 +100,7 @@ def _detect(cfg: ScenarioConfig, log: StepLog, data: dict[str, SiloArrays],
                 "injected": len(injected), "true_positives": tp, "precision": round(precision, 4),
                 "recall": round(recall, 4), "compromised_producers": report.compromised_producers,
                 "suspected": [p.model_dump() if hasattr(p, "model_dump") else vars(p) for p in report.suspected][:3],
-                "mitigations": report.mitigations, "seconds": report.seconds,
+                "mitigations": report.mitigations, "seconds": report.seconds, "quarantine_file": str(path),
             }
             if silo == cfg.compromised:
                 s["ok"] = (recall >= cfg.min_recall
@@ -160,7 +130,7 @@ def _quarantine(log: StepLog, detection: dict[str, Any], cfg: ScenarioConfig,
         s["ok"] = suspects == expected and (not expected or fresh == REVOKED_PRODUCER)
         s["result"] = (f"{len(flagged)} quarantined; revoked: {', '.join(suspects) or 'none'}; "
                        f"fresh process says: {fresh}")
-    return {"quarantined": len(flagged), "revoked": suspects, "fresh_process": fresh, "flagged_ids": flagged}
+    return {"quarantined": len(flagged), "revoked": suspects, "fresh_process": fresh}
 
 
 def _injected_line(traffic: Traffic) -> bytes:
@@ -175,7 +145,7 @@ def _injected_line(traffic: Traffic) -> bytes:
     raise ValueError(f"no injected record in silo {traffic.silo}'s traffic")
 
 
-def _train(cfg: ScenarioConfig, log: StepLog, name: str, title: str, data: dict[str, SiloArrays],
+def _train(cfg: ScenarioConfig, log: StepLog, name: str, title: str, source: LandingSource,
            out_dir: Path | None) -> dict[str, Any]:
     from course.backdoor import backdoor_metrics
     from securefl.run import run_simulation
@@ -188,14 +158,14 @@ def _train(cfg: ScenarioConfig, log: StepLog, name: str, title: str, data: dict[
                                   "out-dir": str(out_dir) if out_dir else ""}
         if cfg.rounds is not None:
             config["num-server-rounds"] = cfg.rounds
-        result = run_simulation(config, data_source=ArraySource(data))  # in-process: no runtime start-up
+        result = run_simulation(config, data_source=source)  # in-process: no runtime start-up
         model = load_model(result.model_path)  # verifies the signature, then decrypts
         accuracy, asr = backdoor_metrics(model, cfg.source, cfg.target)
         summary = result.summary
         s["ok"] = bool(result.ok) and abs(accuracy - (summary["final_accuracy"] or 0)) < 1e-6
         s["result"] = f"accuracy {accuracy:.3f}, attack success {asr:.1%}, {privacy_brief(summary)}"
     return {"name": name, "accuracy": accuracy, "attack_success_rate": asr, "seconds": round(result.seconds, 1),
-            "model_path": str(result.model_path), "summary": summary}
+            "model_path": str(result.model_path), "data": source.describe(), "summary": summary}
 
 
 def privacy_brief(summary: dict[str, Any]) -> str:
@@ -262,7 +232,7 @@ def run(cfg: ScenarioConfig, log: StepLog) -> dict[str, Any]:
     started = time.perf_counter()
     result: dict[str, Any] = {"config": cfg.model_dump(mode="json"), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     with log.step("Start the local cloud (AWS, Azure, GCP)", claim="every emulator is up") as s:
-        cloud = LocalCloud(["aws", "azure", "gcp"]).start()
+        cloud = LocalCloud(SILOS).start()
         s["ok"] = set(cloud.services) == set(cloud.names) and all(
             SERVICES[name].running() is not None for name in cloud.names)
         s["result"] = f"{len(cloud.services)} emulators on 127.0.0.1 ({len(cloud.owned)} started here)"
@@ -281,19 +251,26 @@ def run(cfg: ScenarioConfig, log: StepLog) -> dict[str, Any]:
         result["ingestion"] = _ingest(cfg, log, plan)
         data, result["encryption"] = _read_landing(cfg, log, result["ingestion"], plan)
         result["detection"] = _detect(cfg, log, data, plan)
-        quarantine = _quarantine(log, result["detection"], cfg, plan)
-        flagged = quarantine.pop("flagged_ids")
-        result["quarantine"] = quarantine
+        result["quarantine"] = _quarantine(log, result["detection"], cfg, plan)
         injected = {i for t in plan.values() for i in t.injected_ids}
+        raw = LandingSource(data, cfg.dataset)
+        with log.step("Re-read the landings for training",
+                      claim="the revoked producer's records and every quarantined id are left out, nothing else") as s:
+            quarantined = LandingSource.read(SILOS, cfg.dataset, quarantine=True, trust=TrustStore.from_dir())
+            flagged = {i for d in result["detection"].values() for i in d["flagged"]}
+            revoked = set(result["quarantine"]["revoked"])
+            expected = {silo: {str(i) for i, p in zip(d.arrays.ids, d.arrays.producers)
+                               if str(i) not in flagged and str(p) not in revoked} for silo, d in data.items()}
+            s["ok"] = all({str(i) for i in quarantined(silo).ids} == expected[silo] for silo in SILOS)
+            s["result"] = ", ".join(f"{k}: {c['used']} of {c['landed']}" for k, c in quarantined.counts.items())
         runs = []
-        runs.append(_train(cfg, log, "raw", "Train on raw landed data (SecAgg+ / DP)",
-                           data, cfg.out / "fl-raw"))
+        runs.append(_train(cfg, log, "raw", "Train on raw landed data (SecAgg+ / DP)", raw, cfg.out / "fl-raw"))
         if cfg.baseline:
             runs.append(_train(cfg, log, "no-attack", "Reference: train without the injected records",
-                               {s: d.without(injected) for s, d in data.items()}, cfg.out / "fl-no-attack"))
+                               raw.without(injected), cfg.out / "fl-no-attack"))
         # last: the published model is the newest version, so it stays loadable (older ones are refused)
         runs.append(_train(cfg, log, "quarantined", "Train after quarantine (model → models/)",
-                           {s: d.without(flagged) for s, d in data.items()}, cfg.model_dir))
+                           quarantined, cfg.model_dir))
         result["training"] = runs
         result["outcome"] = _outcome(cfg, log, result)
     finally:

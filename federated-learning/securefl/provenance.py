@@ -70,6 +70,8 @@ def memoised(source: Callable[[str], Any]) -> Callable[[str], Any]:
             cache[silo] = source(silo)
         return cache[silo]
 
+    if hasattr(source, "silos"):  # a subset source (--silos) stays a subset
+        load.silos = source.silos  # type: ignore[attr-defined]
     return load
 
 
