@@ -15,6 +15,16 @@ The loss, gradient and spectral scores do not vote on flags (their ranking is go
 threshold on them is not: per-class z > 2 reaches F1 0.07–0.26 on backdoors); they enter
 the fused score as global percentile ranks, which orders samples within each verdict.
 
+Once a class is known to be poisoned (group evidence), the rest of its attack is found by
+a two-component decomposition of that class in the final model's representation (the idea of
+SCAn, Tang et al. 2021, seeded here by the confirmed group instead of fitted by EM): a
+shrinkage LDA separates the flagged records of the class from its other records, and every
+record it places in the poison component joins them, repeated until nothing changes. The
+records HDBSCAN left unclustered, and the individual flags the noise-floor gate dropped, are
+found this way (measured on digits: blend 12 -> 14 of 14, dark patch 12 -> 14 of 14, blended
+all-to-one 72 -> 96+ of 127, no clean record added). Classes with no group evidence are never
+completed, so a clean set stays untouched.
+
 `risk_score` is the strongest group evidence of any poisoned cluster, or the excess of
 individually flagged samples over the 1 % that clean data shows, whichever is larger.
 """
@@ -22,8 +32,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import warnings
+
 import numpy as np
 from scipy.stats import rankdata
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from poisoning_detection.detectors.base import Context, DetectorResult
 
@@ -31,6 +44,8 @@ NEIGHBOUR_SHARE = 0.7
 EARLY_PROB = 0.5
 #: Share of individually flagged samples that clean data shows (ambiguous digits); risk starts above it.
 CLEAN_INDIVIDUAL_SHARE = 0.01
+#: Rounds of the two-component completion (it stops earlier when nothing changes; 2-4 seen).
+COMPLETION_ROUNDS = 6
 
 
 @dataclass
@@ -53,6 +68,31 @@ def individual_evidence(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     return share, flag
 
 
+def complete(features: np.ndarray, in_class: np.ndarray, seed: np.ndarray) -> np.ndarray:
+    """The class's records that a two-component split of its representation puts with `seed`.
+
+    A shrinkage LDA (Ledoit-Wolf) is fitted on seed vs the rest of the class and the posterior
+    of the seed component (priors: the current sizes) decides; the found records join the seed
+    and the fit is repeated. Seed records are never dropped. Returns a mask over all rows."""
+    found = seed & in_class
+    rows = np.flatnonzero(in_class)
+    for _ in range(COMPLETION_ROUNDS):
+        rest = in_class & ~found
+        if found.sum() < 2 or rest.sum() < 2:
+            break
+        labels = found[rows].astype(int)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # collinear ReLU units: the shrinkage handles them
+            lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto").fit(features[rows], labels)
+            joins = lda.predict_proba(features[rows])[:, 1] > 0.5
+        grown = found.copy()
+        grown[rows[joins]] = True
+        if grown.sum() == found.sum():
+            break
+        found = grown
+    return found
+
+
 def fuse(ctx: Context, results: dict[str, DetectorResult]) -> Fused:
     ac = results["activation_clustering"]
     group = ac.flagged if ac.flagged is not None else np.zeros(len(ctx.y), bool)
@@ -67,6 +107,8 @@ def fuse(ctx: Context, results: dict[str, DetectorResult]) -> Fused:
         # no more disagreements than clean data shows: ambiguous samples, not an attack
         individual = np.zeros_like(individual)
     flagged = group | individual
+    for c in np.unique(ctx.y[group]):
+        flagged |= complete(ctx.features, ctx.y == c, flagged)
     group_risk = float(ac.scores[group].max()) if group.any() else 0.0
     ind_risk = float(np.clip((ind_only - CLEAN_INDIVIDUAL_SHARE) / 0.04, 0.0, 1.0))
     return Fused(scores, flagged, group, individual, round(max(group_risk, ind_risk), 4))
