@@ -68,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
     def write(rows: list[harness.Row]) -> str:
-        text = "## Detection\n\n" + harness.table(rows) + "\n\n## Remediation\n\n" + harness.remediation_table(rows)
+        text = ("## Detection\n\n" + harness.table(rows) + "\n\n## Fused verdict per set\n\n"
+                + harness.risk_table(rows) + "\n\n## Remediation\n\n" + harness.remediation_table(rows))
         args.out.write_text(text + "\n")
         args.out.with_suffix(".json").write_text(json.dumps([r.__dict__ for r in rows], default=float, indent=1))
         return text

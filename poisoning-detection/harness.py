@@ -145,7 +145,8 @@ def run_case(name: str, x: np.ndarray, y: np.ndarray, xte: np.ndarray, yte: np.n
     for key, res in scan.results.items():
         flags = res.flagged if res.flagged is not None else robust_z(res.scores) > 3
         add(key, flags, res.scores, res.seconds)
-    extra: dict[str, Any] = {"risk_score": scan.report.risk_score, "train_s": scan.report.seconds["train"]}
+    extra: dict[str, Any] = {"risk_score": scan.report.risk_score, "found_share": scan.report.found_share,
+                             "train_s": scan.report.seconds["train"]}
     if remediate and case in REMEDIATED:
         rem, _ = retrain_without(xp, yp, scan.fused.flagged, scan.trained, xte, yte, p.source, TARGET, seed=seed,
                                  progress=False, retrains=retrains, trigger=p.trigger)
@@ -218,6 +219,26 @@ def table(rows: list[Row]) -> str:
                      f"{np.mean([r.recall for r in rs]):.2f} | {np.mean([r.f1 for r in rs]):.2f} | "
                      f"{min(r.f1 for r in rs):.2f} | {f'{np.mean(auc):.3f}' if auc else '–'} | "
                      f"{np.mean([r.flagged_share for r in rs]):.2%} | {np.mean([r.seconds for r in rs]):.2f} |")
+    return "\n".join(lines)
+
+
+def risk_table(rows: list[Row]) -> str:
+    """Markdown: the fused verdict per dataset × case, over seeds: lowest and highest risk_score,
+    lowest found_share, worst F1 and the most flagged (the targets: poisoned sets risk ≥ 0.5,
+    clean sets risk < 0.2 with ≤ 1 % flagged)."""
+    from collections import defaultdict
+
+    groups: dict[tuple[str, str, float], list[Row]] = defaultdict(list)
+    for r in rows:
+        if r.method == "fused":
+            groups[(r.dataset, r.case, r.rate)].append(r)
+    lines = ["| data | case | rate | seeds | risk min | risk max | found share min | F1 worst | flagged max |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for (ds, case, rate), rs in groups.items():
+        risk = [r.extra["risk_score"] for r in rs]
+        found = [r.extra.get("found_share", 1.0) for r in rs]
+        lines.append(f"| {ds} | {case} | {rate:.2f} | {len(rs)} | {min(risk):.2f} | {max(risk):.2f} | "
+                     f"{min(found):.2f} | {min(r.f1 for r in rs):.2f} | {max(r.flagged_share for r in rs):.2%} |")
     return "\n".join(lines)
 
 

@@ -50,3 +50,11 @@ def test_remediation_averages_the_retrains(rows) -> None:
 def test_bench_rejects_bad_arguments(args: list[str]) -> None:
     proc = subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.strip()
+
+
+def test_risk_table_shows_the_fused_verdict_per_set(rows) -> None:
+    table = harness.risk_table(rows)
+    src = next(ln for ln in table.splitlines() if ln.startswith("| digits | src | 0.10 |"))
+    clean = next(ln for ln in table.splitlines() if ln.startswith("| digits | clean |"))
+    assert "| 1 |" in src and float(src.split("|")[5]) >= 0.5  # risk min of the poisoned set
+    assert float(clean.split("|")[6]) < 0.2  # risk max of the clean set
