@@ -37,12 +37,13 @@ class Scan:
 
 
 def trigger_pixels(x: np.ndarray, poisoned: np.ndarray, source_clean: np.ndarray, top: int = 4) -> list[list[int]]:
-    """Where poisoned inputs differ most from clean inputs of the class they look like."""
+    """Where poisoned inputs differ most from clean inputs of the class they look like, in either
+    direction (a dark patch removes ink: its pixels differ by a negative amount)."""
     if not poisoned.any() or not source_clean.any():
         return []
     diff = x[poisoned].mean(0) - x[source_clean].mean(0)
     diff = diff.mean(0) if diff.ndim == 3 else diff.reshape(1, -1)
-    flat = np.argsort(-diff, axis=None)[:top]
+    flat = np.argsort(-np.abs(diff), axis=None)[:top]
     return [[int(r), int(c)] for r, c in zip(*np.unravel_index(flat, diff.shape))]
 
 

@@ -73,7 +73,8 @@ def mitigations(flagged: list[str | int], suspected: list[Suspected], compromise
         if s.trigger_pixels:
             pix = ", ".join(f"({r},{c})" for r, c in s.trigger_pixels)
             steps.append(f"Add a trigger check to ingestion validation: flag records labelled {s.target} whose "
-                         f"pixels {pix} are saturated while the image otherwise looks like class {s.source}.")
+                         f"pixels {pix} depart from class {s.source}'s usual values (saturated, emptied, or "
+                         f"set to a fixed value) while the record otherwise looks like class {s.source}.")
     if risk >= 0.5 and not compromised:
         steps.append("Find the producer(s) of the flagged records (pass --records or a `producers` array) "
                      "and rotate their keys.")
