@@ -31,7 +31,7 @@ excess of individually flagged samples over the 1 % that clean data shows, which
 larger (calibrated on the harness: every poisoned family ≥ 0.5, every clean set 0.00).
 `found_share` answers "how much of it have we found": flagged / (flagged + the records still
 unflagged that look like another class beyond the clean noise floor, counted set-wide and
-in the attacked classes). The old score read 1.00 when a few percent of the poison had been
+in the attacked classes; 1.0 when nothing is suspected). The old score read 1.00 when a few percent of the poison had been
 found; now a high risk with a low found share says "poisoned, and most of it is still in".
 """
 from __future__ import annotations
@@ -154,10 +154,12 @@ def fuse(ctx: Context, results: dict[str, DetectorResult]) -> Fused:
 
 def found_share(ctx: Context, flagged: np.ndarray, raw_individual: np.ndarray, group: np.ndarray) -> float:
     """flagged / (flagged + suspected records left unflagged). Left unflagged and suspected: the
-    individual rule's hits beyond the clean noise floor (1 % of the set), or, in a class with
+    individual rule's hits beyond its gate (2 % of the set), or, in a class with
     group evidence, records whose input-space neighbours call them another class beyond 1 % of
     that class (clean classes show about that many ambiguous records)."""
-    missed_individual = max(0.0, float((raw_individual & ~flagged).sum()) - CLEAN_INDIVIDUAL_SHARE * len(ctx.y))
+    # beyond the gate (2 × the clean floor): hits under it are not suspected, so a clean set whose
+    # ambiguous records stay under the gate reads 1.0, not 0.0 (breast cancer seed 1 did)
+    missed_individual = max(0.0, float((raw_individual & ~flagged).sum()) - 2 * CLEAN_INDIVIDUAL_SHARE * len(ctx.y))
     looks_other = (ctx.votes != ctx.y) & (ctx.vote_share >= NEIGHBOUR_SHARE) & ~flagged
     missed_group = 0.0
     for c in np.unique(ctx.y[group]):
