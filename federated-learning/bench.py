@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from lab.cli import LabError, parser, run_main
+from lab.cli import LabError, parser, run_main, seed
 from securefl.bench import SECTIONS, compare, run_section
 from securefl.config import load_config, parse_overrides
 from securefl.run import DEFAULT_RUNTIME, RUNTIMES
@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("sections", nargs="*", metavar="SECTION",
                    help=f"which benchmarks: {', '.join(SECTIONS)} (default: all)")
     p.add_argument("--config", default="", help="run-config overrides applied to every run")
-    p.add_argument("--seeds", type=int, nargs="+", default=[42], metavar="SEED",
+    p.add_argument("--seeds", type=seed, nargs="+", default=[42], metavar="SEED",
                    help="run every configuration once per seed (default: 42)")
     p.add_argument("--only", nargs="+", default=[], metavar="TEXT",
                    help="run only the configurations whose label contains TEXT (plus the baseline)")

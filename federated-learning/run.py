@@ -14,8 +14,9 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
-from lab.cli import LabError, exit_code, parser, print_summary, run_main
+from lab.cli import LabError, check_writable_dir, exit_code, parser, print_summary, run_main
 from securefl.config import app_defaults, load_config, parse_overrides
 from securefl.run import DEFAULT_RUNTIME, RUNTIMES, run_simulation
 
@@ -31,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help=f"simulation runtime (default {DEFAULT_RUNTIME}: no Ray start-up; ray: Flower's engine)")
     args = p.parse_args(argv)
     cfg = load_config(parse_overrides(args.config))  # fails here, before Ray starts
+    check_writable_dir(Path(cfg.out_dir))  # and so does an out-dir it could not write after training
 
     result = run_simulation(cfg, quiet=not args.verbose, runtime=args.runtime)
     s = result.summary

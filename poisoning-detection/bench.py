@@ -13,9 +13,8 @@ retrains (a few minutes). Writes the Markdown tables to --out.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-from lab.cli import parser, positive_int, run_main, share
+from lab.cli import atomic_write, count, output_file, parser, run_main, seed, share
 
 
 #: The harness's case names (harness.KINDS; listed here so --help needs no torch import).
@@ -44,18 +43,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "(explicit --datasets/--seeds/--cases still win)")
     p.add_argument("--datasets", nargs="+", choices=["digits", "mnist", "cancer"],
                    help="default: digits mnist cancer (--quick: digits cancer)")
-    p.add_argument("--seeds", nargs="+", type=int, help="default: 0 1 2 (--quick: 0)")
+    p.add_argument("--seeds", nargs="+", type=seed, help="default: 0 1 2 (--quick: 0)")
     p.add_argument("--cases", nargs="+", metavar="CASE:RATE", type=case_arg,
                    help="run only these cases, e.g. src:0.05 clean:0 (default: all of harness.CASES)")
     p.add_argument("--no-remediation", action="store_true", help="skip the retrain-after-removal step")
-    p.add_argument("--retrains", type=positive_int, default=1,
+    p.add_argument("--retrains", type=count(20), default=1,
                    help="training seeds averaged for the clean model and for each retrain (default 1; use 3 "
                         "to judge 'within 1 point': one retrain's accuracy on digits moves 1-1.7 points "
                         "with the seed alone)")
-    p.add_argument("--out", type=Path, default=Path("reports/bench-poison.md"), help="Markdown output")
+    p.add_argument("--out", type=output_file, default="reports/bench-poison.md", help="Markdown output")
     args = p.parse_args(argv)
-    if any(s < 0 for s in args.seeds or []):
-        p.error("--seeds must be >= 0")
     datasets = args.datasets or (["digits", "cancer"] if args.quick else ["digits", "mnist", "cancer"])
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     import json
@@ -70,8 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def write(rows: list[harness.Row]) -> str:
         text = ("## Detection\n\n" + harness.table(rows) + "\n\n## Fused verdict per set\n\n"
                 + harness.risk_table(rows) + "\n\n## Remediation\n\n" + harness.remediation_table(rows))
-        args.out.write_text(text + "\n")
-        args.out.with_suffix(".json").write_text(json.dumps([r.__dict__ for r in rows], default=float, indent=1))
+        atomic_write(args.out, text + "\n")
+        atomic_write(args.out.with_suffix(".json"), json.dumps([r.__dict__ for r in rows], default=float, indent=1))
         return text
 
     cases = args.cases or (harness.QUICK_CASES if args.quick else None)

@@ -65,7 +65,7 @@ def mitigations(flagged: list[str | int], suspected: list[Suspected], compromise
         steps.append(f"Only about {found_share:.0%} of the suspected poison is flagged: after the quarantine, "
                      "re-scan the set and review the records of the attacked classes before training.")
     for producer in compromised:
-        steps.append(f"Revoke the signing key of producer '{producer}' (TrustStore.revoke) and rotate it: "
+        steps.append(f"Revoke the signing key of producer '{producer}' (python -m lab trust revoke {producer}) and rotate it: "
                      "issue a new key, and accept nothing signed by the old one; investigate how it was used.")
     steps.append("Retrain without the flagged records and compare clean accuracy and attack success rate "
                  "(detect.py --remediate does this).")

@@ -12,11 +12,10 @@ with plots) is written; its path is the last line printed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from pydantic import ValidationError
 
-from lab.cli import LabError, parser, run_main
+from lab.cli import LabError, output_dir, parser, run_main, seed
 from lab.localcloud import EmulatorError
 from course.scenario.config import ScenarioConfig
 from course.scenario.console import StepLog
@@ -43,8 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--dp", type=_bool, default=True, metavar="on|off", help="record-level DP-SGD on every client, ε <= 8 (default on)")
     p.add_argument("--secagg", type=_bool, default=True, metavar="on|off", help="SecAgg+ (default on)")
     p.add_argument("--no-baseline", action="store_true", help="skip the no-attack reference training")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=None, help="report folder (default reports/scenario-<time>/)")
+    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("--out", type=output_dir, default=None,
+                   help="report folder (default reports/scenario-<time>/); checked before the run starts")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     values = {"compromised": args.compromised, "poison_rate": args.poison_rate, "source": args.source,

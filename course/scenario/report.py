@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.cli import atomic_write
 from securefl.privacy import WEAK_EPSILON
 
 SILOS = ("aws", "azure", "gcp")
@@ -173,8 +174,9 @@ def sections(result: dict[str, Any], plots: dict[str, Path]) -> list[Section]:
         out.append(Section("Outcome checks", "Each claim of the story, checked against this run's numbers.",
                            ["claim", "holds"], [[name, ok] for name, ok in checks.items()]))
     steps = result.get("steps", [])
-    out.append(Section("Steps", "", ["step", "ok", "result", "seconds"],
-                       [[r["step"], r["ok"], r["result"], r["seconds"]] for r in steps]))
+    out.append(Section("Steps", "Each step states the claim it proves; a step that checked nothing fails.",
+                       ["step", "claim", "ok", "result", "seconds"],
+                       [[r["step"], r.get("claim", ""), r["ok"], r["result"], r["seconds"]] for r in steps]))
     return out
 
 
@@ -226,6 +228,6 @@ def write_report(result: dict[str, Any], out: Path) -> list[Path]:
     secs = sections(result, _plots(result, out))
     title = "Secure AI Data Pipelines — end-to-end scenario report"
     md, page = out / "report.md", out / "report.html"
-    md.write_text(to_markdown(title, secs, out))
-    page.write_text(to_html(title, secs))
+    atomic_write(md, to_markdown(title, secs, out))  # a failed run leaves no half report
+    atomic_write(page, to_html(title, secs))
     return [md, page]

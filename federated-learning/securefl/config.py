@@ -40,7 +40,7 @@ class FLConfig(BaseModel):
     optimizer: Literal["adam", "sgd"]
     partition: Literal["iid", "dirichlet"]
     dirichlet_alpha: float = Field(gt=0)
-    seed: int = Field(ge=0)
+    seed: int = Field(ge=0, le=2**32 - 1)  # NumPy/torch seeds are 32-bit
     mode: Literal["fedavg", "robust"]
     secagg: bool
     num_shares: int = Field(ge=3)
@@ -66,7 +66,7 @@ class FLConfig(BaseModel):
     drop_client: int = Field(ge=-1)
     out_dir: str
     data_root: str
-    signer: Literal["local", "aws-kms"]
+    signer: Literal["configured", "azure-keyvault", "aws-kms", "local"]
 
     @model_validator(mode="after")
     def _cross_checks(self) -> FLConfig:

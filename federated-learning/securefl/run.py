@@ -25,6 +25,7 @@ from securefl.config import FLConfig, load_config
 from securefl.logs import LOG_NAME, flower_logs
 from securefl.outputs import out_dir
 from securefl.data import SILOS, DataSource, check_data, clients_of, landed_source, packaged_source, partition
+from securefl.provenance import data_digest, memoised
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def _shutdown_ray() -> None:
         pass
 
 
-def _run_ray(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str, Any]]) -> None:
+def _run_ray(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str, Any]], data_sha256: str) -> None:
     """Flower's own simulation engine (Ray actors; started and shut down by every call)."""
     from flwr.simulation import run_simulation as flwr_run_simulation
 
@@ -120,7 +121,8 @@ def _run_ray(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str,
         abandon = threading.Event()
         try:
             flwr_run_simulation(
-                server_app=make_server_app(cfg, sink, abandon), client_app=make_client_app(cfg, data_source),
+                server_app=make_server_app(cfg, sink, abandon, data_sha256),
+                client_app=make_client_app(cfg, data_source),
                 num_supernodes=cfg.num_clients,
                 backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
                                 "init_args": {"num_cpus": max(1, min(2, os.cpu_count() or 1)),
@@ -137,17 +139,19 @@ def _run_ray(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str,
             abandon.set()
 
 
-def _run_inprocess(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str, Any]]) -> None:
+def _run_inprocess(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str, Any]],
+                   data_sha256: str) -> None:
     """The same ServerApp and ClientApp over securefl.inprocess.InProcessGrid (no Ray, no start-up)."""
     from securefl.client_app import make_client_app
     from securefl.inprocess import run_inprocess
     from securefl.server_app import make_server_app
 
-    run_inprocess(make_server_app(cfg, sink), make_client_app(cfg, data_source), cfg.num_clients)
+    run_inprocess(make_server_app(cfg, sink, data_sha256=data_sha256), make_client_app(cfg, data_source),
+                  cfg.num_clients)
 
 
-#: simulation runtimes behind one contract: (config, data source, summary sink) -> None
-RUNTIMES: dict[str, Callable[[FLConfig, DataSource | None, list[dict[str, Any]]], None]] = {
+#: simulation runtimes behind one contract: (config, data source, summary sink, training-data digest) -> None
+RUNTIMES: dict[str, Callable[[FLConfig, DataSource | None, list[dict[str, Any]], str], None]] = {
     "inprocess": _run_inprocess, "ray": _run_ray}
 DEFAULT_RUNTIME = "inprocess"
 
@@ -161,12 +165,14 @@ def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_sour
     if runtime not in RUNTIMES:
         raise LabError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
     cfg = config if isinstance(config, FLConfig) else load_config(config)
-    check_privacy(cfg, check_sources(cfg, data_source))
+    source = memoised(data_source or (landed_source(cfg.data_root) if cfg.data_root else packaged_source))
+    check_privacy(cfg, check_sources(cfg, source))
+    data_sha256 = data_digest(source, [silo for silo in SILOS if clients_of(silo, cfg.num_clients)])  # signed
     flower_env()
     sink: list[dict[str, Any]] = []
     started = time.perf_counter()
     with flower_logs(out_dir(cfg) / LOG_NAME, quiet):
-        RUNTIMES[runtime](cfg, data_source, sink)
+        RUNTIMES[runtime](cfg, data_source, sink, data_sha256)
     seconds = time.perf_counter() - started
     if not sink:
         raise LabError(f"the simulation ended without a result (see {out_dir(cfg) / LOG_NAME})")

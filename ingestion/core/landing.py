@@ -106,7 +106,7 @@ def read_batch(
     """Decrypt one batch and re-verify each record (RecordError / EnvelopeError on any fault)."""
     records = [parse_record(line) for line in _open(store, provider, key, silo, dataset)]
     for record in records:
-        trust.verify(record)
+        trust.verify(record, silo)
     return records
 
 
