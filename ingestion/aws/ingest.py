@@ -121,16 +121,19 @@ def run_ingest(
     lander = silo.lander(dataset, trust)
     with summary.timed("produce_consume"):
         produced, consumed = produce_and_consume(silo, lines, lander, batch_limit, show_progress)
+        lander.reject(produced.rejected)
     kms_calls_ingest = silo.kms.calls
     with summary.timed("verify"):
         result = verify_landing(
             silo.store, silo.provider, SILO, dataset, trust,
             expected_ids=lander.checkpoint.accepted_ids, expected_dead_letters=lander.checkpoint.dead_lettered,
         )
-    summary.record_run(produced.sent, consumed, result, kms_calls=silo.kms.calls)
+    summary.record_run(produced.sent, consumed, result, kms_calls=silo.kms.calls,
+                       rejected=len(produced.rejected), lines=len(lines))
     summary.extra.update({
         "put_records_calls": produced.calls,
         "retried_entries": produced.retried_entries,
+        "split_calls": produced.split_calls,
         "kms_calls_ingest": kms_calls_ingest,
         "stream": resources.stream_name,
         "bucket": resources.bucket,

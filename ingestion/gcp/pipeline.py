@@ -111,7 +111,7 @@ def verify_silo(silo: GcpSilo, provider: Any, trust: TrustStore, consumer: PubSu
 
 def ingest(
     lines: Sequence[bytes], dataset: str = "digits", progress: bool = True, names: clients.GcpNames | None = None,
-    cpu: AbstractContextManager[object] | None = None,
+    cpu: AbstractContextManager[object] | None = None, trust: TrustStore | None = None,
 ) -> IngestSummary:
     """Provision, publish ``lines``, consume them into GCS + BigQuery, and verify. Needs clients reachable.
 
@@ -120,7 +120,7 @@ def ingest(
     silo = GcpSilo.connect(names)
     with summary.timed("provision"):
         summary.extra["provisioned"] = silo.provision()
-    trust = TrustStore.from_dir()
+    trust = trust or TrustStore.from_dir()
     kms = silo.provider()
     provider = CachingKeyProvider(kms)
     consumer = silo.consumer(provider, trust, dataset)
@@ -130,22 +130,19 @@ def ingest(
     with cpu or nullcontext(), summary.timed("publish_consume"), tqdm(total=len(lines), desc="land", unit="rec",
                                                 disable=not progress) as bar, ThreadPoolExecutor(1) as pool:
         publishing = pool.submit(publish_lines, silo.publisher, silo.names.topic, lines, default_producer(SILO))
-        result = consumer.run(expected=len(lines), progress=bar, follow=lambda: not publishing.done())
-        summary.sent = publishing.result()  # re-raises a publish failure: nothing reported sent unless accepted
-    summary.landed, summary.dead_lettered = result.landed, result.dead_lettered
-    summary.duplicates, summary.batches = result.duplicates, result.batches
-    if result.received != summary.sent:
-        summary.extra["unreceived"] = summary.sent - result.received
+        result = consumer.run(expected=lambda: publishing.result().sent if publishing.done() else None,
+                              progress=bar, follow=lambda: not publishing.done())
+        published = publishing.result()  # re-raises a publish failure: nothing reported sent unless accepted
+        consumer.lander.reject(published.rejected)
     summary.extra["kms_calls_ingest"] = kms.calls
     with summary.timed("verify"):
         reader = silo.provider()  # uncached on purpose: every landed object is unwrapped by Cloud KMS
         verified = verify_silo(silo, reader, trust, consumer, dataset)
-        summary.kms_calls = kms.calls + reader.calls
-    accounted = result.landed + result.dead_lettered == result.received  # nothing read was dropped
-    if not accounted:
-        verified.errors.append("some records read were neither landed nor dead-lettered")
-    summary.verified = verified.verified and result.received == summary.sent and accounted
-    summary.extra["verify"] = verified.as_dict()
-    summary.extra["rolled_back"] = result.rolled_back
+    summary.record_run(published.sent, result, verified, kms_calls=kms.calls + reader.calls,
+                       rejected=len(published.rejected), lines=len(lines))
+    if result.received > published.sent:
+        verified.errors.append(f"received {result.received} messages but {published.sent} were published")
+        summary.verified = False
+    summary.extra.update({"verify": verified.as_dict(), "rolled_back": result.rolled_back,
+                          "resent": published.resent})
     return summary
-

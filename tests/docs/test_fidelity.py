@@ -27,7 +27,7 @@ CONTROLS = (
     "bucket / storage encryption", "private endpoints (VPC endpoints / Private Link / Private Service Connect)",
     "managed identity", "CMEK (service-side encryption under your key)", "TLS", "public access block",
     "bucket policy (TLS-only, SSE-KMS-only)", "key rotation", "signature verification of records",
-    "schema validation",
+    "schema validation", "record and request size limits",
 )
 REF = re.compile(r"`(tests/[\w/]+\.py)::(\w+)`")
 VERDICT = re.compile(r"^\*\*(emulator|project|real only)\*\*")
