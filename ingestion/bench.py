@@ -76,15 +76,19 @@ def run_bench(records: int, size_mib: int, seed: int = 0) -> dict[str, Any]:
     from encryption.bench import envelope_vs_aesgcm
     from ingestion import samples
     from ingestion.aws.clients import client
-    from ingestion.aws.ingest import Silo, produce_and_consume, reset
-    from ingestion.aws.provision import ensure_stream, provision
+    from ingestion.aws.ingest import Adapter
+    from ingestion.core.run import produce_and_consume
+    from ingestion.core.summary import IngestSummary
+    from ingestion.aws.provision import ensure_stream
     from ingestion.core.verify import verify_landing
     from ingestion.records import TrustStore
     from lab.config import settings
 
     lines = [r.to_json().encode() for r in samples.generate_records("aws", records, seed=seed)]
-    silo = Silo.connect(provision(with_vpc=False))
-    reset(silo, "bench")
+    adapter = Adapter(with_vpc=False)
+    adapter.provision()
+    adapter.reset("bench")
+    silo = adapter.connected
     kinesis = client("kinesis")
     bare_stream = f"{settings().name_prefix}-bench-bare"
     try:
@@ -100,11 +104,11 @@ def run_bench(records: int, size_mib: int, seed: int = 0) -> dict[str, Any]:
         bare_s = bare_puts(kinesis, bare_stream, lines)
 
     trust = TrustStore.from_dir()
-    lander = silo.lander("bench", trust)
+    lander = adapter.lander("bench", trust)
     calls_before = silo.kms.calls
     with CpuMeter("aws") as secure_cpu:
         start = time.perf_counter()
-        produced, consumed = produce_and_consume(silo, lines, lander)
+        produced, consumed = produce_and_consume(adapter, lines, lander, IngestSummary("aws", "bench"), 500)
         secure_s = time.perf_counter() - start
     kms_calls = silo.kms.calls - calls_before
     check = verify_landing(silo.store, silo.provider, "aws", "bench", trust,

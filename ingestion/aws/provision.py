@@ -4,7 +4,7 @@
 * Kinesis stream, 2 shards, server-side encryption with that key;
 * S3 landing bucket: default SSE-KMS with that key (bucket key on), all public
   access blocked, versioning on; in real AWS also the TLS-only / SSE-KMS-only
-  bucket policy from ``policies/bucket.json`` (moto over-denies such policies);
+  bucket policy from ``iam/bucket.json`` (moto over-denies such policies);
 * VPC with interface endpoints (kinesis-streams, kms) and a gateway endpoint
   (s3), so a consumer inside it never crosses the public internet.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ingestion.aws import policies
+from ingestion.aws import iam
 from ingestion.aws.clients import client
 from lab.cli import LabError
 from lab.config import settings
@@ -120,7 +120,7 @@ def ensure_bucket(s3: Any, bucket: str, key_arn: str, real: bool) -> None:
     )
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     if real:  # moto over-denies Condition policies (see docs fidelity table): real AWS only
-        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policies.bucket_policy(bucket, key_arn)))
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(iam.bucket_policy(bucket, key_arn)))
 
 
 def _find_one(items: list[dict[str, Any]], key: str) -> str | None:

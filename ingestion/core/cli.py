@@ -12,9 +12,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.cli import LabError, parser, positive_int, print_summary
+
+if TYPE_CHECKING:
+    from ingestion.core.run import SiloAdapter
+    from ingestion.core.summary import IngestSummary
 
 
 def add_ingest_arguments(p: argparse.ArgumentParser, silo: str, batch_default: int, batch_help: str) -> None:
@@ -60,6 +64,26 @@ def input_lines(args: argparse.Namespace, silo: str) -> list[bytes]:
             raise LabError(f"cannot read {args.source}: {exc.strerror}") from None
     valid = samples.generate_records(silo, args.records, seed=args.seed)
     return samples.mixed_lines(valid, samples.invalid_examples(valid, args.with_invalid, args.seed), args.seed)
+
+
+def run_silo_cli(adapter: SiloAdapter, args: argparse.Namespace) -> IngestSummary:
+    """What every silo script does with its parsed flags: read the input, start (or reuse) the
+    silo's local cloud, run :func:`ingestion.core.run.run_ingest`; errors become one-line LabErrors."""
+    from ingestion.core.run import run_ingest
+    from lab.localcloud import EmulatorError, local_cloud
+
+    if not 1 <= args.batch_size <= adapter.max_batch_size:
+        raise LabError(f"--batch-size must be at most {adapter.max_batch_size} on {adapter.silo}")
+    lines = input_lines(args, adapter.silo)
+    try:
+        with local_cloud(adapter.silo):
+            summary, _ = run_ingest(adapter, lines, dataset=args.dataset, do_reset=wants_reset(args, adapter.silo),
+                                    batch_size=args.batch_size, show_progress=not args.json)
+    except EmulatorError as exc:
+        raise LabError(str(exc)) from None
+    except ValueError as exc:  # e.g. a dataset name that is not a safe key part
+        raise LabError(str(exc)) from None
+    return summary
 
 
 def wants_reset(args: argparse.Namespace, cloud: str) -> bool:

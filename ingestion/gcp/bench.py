@@ -6,7 +6,7 @@ What is timed (same records, same emulators, same run):
   pull and ack them (no validation, no landing). ``bare_publish_records_per_s``
   is the publish part alone, for reference.
 * **secure path**: ``pipeline.ingest`` minus provisioning and the final
-  verification, i.e. its ``publish_consume_s``: from the first publish (ordering
+  verification, i.e. its ``produce_consume_s``: from the first publish (ordering
   key, provenance attributes) until the last record has landed, the consumer
   running alongside the publisher — pull, validate (schema, Ed25519 signature,
   dedupe), seal each batch with a Cloud KMS-wrapped data key into GCS, insert the
@@ -59,7 +59,7 @@ def _bare(lines: list[bytes], names: Any, cpu: CpuMeter) -> tuple[float, float]:
 def bench(records: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Run both paths on the GCP emulators (they must be up) and return the figures."""
     from ingestion.gcp import clients
-    from ingestion.gcp.pipeline import ingest, source_lines
+    from ingestion.gcp.ingest import ingest, source_lines
     from lab.config import settings
 
     lines = source_lines(records, None, seed=seed)
@@ -71,7 +71,7 @@ def bench(records: int = 1000, seed: int = 0) -> dict[str, Any]:
     summary = ingest(lines, progress=False, names=names, cpu=secure_cpu)
     if not summary.verified or summary.landed != records:
         raise LabError(f"gcp benchmark landing did not verify: {summary.extra.get('verify')}")
-    secure_s = summary.timings["publish_consume_s"]
+    secure_s = summary.timings["produce_consume_s"]
     kms_calls = int(summary.extra["kms_calls_ingest"])
     return {
         "silo": "gcp",

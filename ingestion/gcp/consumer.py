@@ -36,7 +36,7 @@ from ingestion.core.checkpoint import Checkpoint, CheckpointStore, checkpoint_ke
 from ingestion.core.landing import batch_id_of, batch_prefix, deadletter_prefix
 from ingestion.core.pipeline import BatchLander, ConsumeStats
 from ingestion.core.validate import Accepted
-from ingestion.gcp.gcs_store import GcsStore
+from ingestion.gcp.store import GcsStore
 from ingestion.records import Record, TrustStore
 
 COMMITTED = "committed"
@@ -207,7 +207,7 @@ class PubSubConsumer:
             self.before_commit(batch_id)
 
     def run(self, expected: int | Callable[[], int | None] | None = None, idle_timeout_s: float = 3.0,
-            progress: Any = None, follow: Callable[[], bool] | None = None) -> ConsumeStats:
+            progress: Callable[[int], None] | None = None, follow: Callable[[], bool] | None = None) -> ConsumeStats:
         """Recover, then pull until ``expected`` messages were handled or nothing came for idle_timeout_s.
 
         ``expected`` may be a function (None while unknown, e.g. until the publisher knows how many
@@ -229,6 +229,6 @@ class PubSubConsumer:
                 continue
             self.handle(messages, result)
             if progress is not None:
-                progress.update(len(messages))
+                progress(len(messages))
             idle_since = time.monotonic()
         return result

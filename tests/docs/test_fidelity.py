@@ -152,7 +152,7 @@ def azure_env() -> Iterator[None]:
 def test_azurite_accepts_an_unknown_encryption_scope(azure_env: None) -> None:
     from azure.storage.blob import ContainerClient
 
-    from ingestion.azure.endpoints import azure_endpoints, credential
+    from ingestion.azure.clients import azure_endpoints, credential
 
     ep = azure_endpoints()
     container = ContainerClient(ep.blob_url, f"fidelity-{uuid.uuid4().hex[:8]}", credential=credential(),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ingestion import samples
 from ingestion.core import landing
-from ingestion.gcp.pipeline import GcpSilo, ingest
+from ingestion.gcp.ingest import GcpSilo, ingest
 
 
 def test_oversize_messages_are_dead_lettered_and_their_neighbours_land(silo: GcpSilo) -> None:

@@ -1,7 +1,7 @@
 """S3 as an ingestion.core ObjectStore (real boto3 S3 API; moto locally).
 
 Every put names SSE-KMS and the landing key explicitly, so it satisfies the
-bucket policy that denies any other upload in real AWS (policies/bucket.json).
+bucket policy that denies any other upload in real AWS (iam/bucket.json).
 """
 from __future__ import annotations
 
