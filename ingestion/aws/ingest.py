@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,6 +25,7 @@ from ingestion.aws.store import S3Store
 from ingestion.core.checkpoint import CheckpointStore, checkpoint_key
 from ingestion.core.landing import batch_prefix, deadletter_prefix
 from ingestion.core.pipeline import BatchLander, ConsumeStats
+from ingestion.core.plain import PlainLander
 from ingestion.core import run as core_run
 from ingestion.core.summary import IngestSummary
 from ingestion.core.verify import VerifyResult
@@ -43,18 +44,35 @@ class Silo:
     kms: AwsKmsProvider
     provider: CachingKeyProvider
     reader: Any  # the consumer's Kinesis client: timestamps left unparsed (it never reads them)
+    secure: bool = True
 
     @classmethod
-    def connect(cls, resources: AwsResources) -> Silo:
+    def connect(cls, resources: AwsResources, secure: bool = True) -> Silo:
+        """``secure=False``: the benchmark's plain baseline — its own stream and bucket, no SSE."""
         kms = AwsKmsProvider(resources.key_alias)
-        return cls(resources, client("kinesis"), S3Store(resources.bucket, resources.key_arn), kms,
-                   CachingKeyProvider(kms), client("kinesis", raw_timestamps=True))
+        if not secure:
+            resources = replace(resources, stream_name=f"{resources.stream_name}-plain",
+                                bucket=f"{resources.bucket}-plain")
+        return cls(resources, client("kinesis"), S3Store(resources.bucket, resources.key_arn if secure else None),
+                   kms, CachingKeyProvider(kms), client("kinesis", raw_timestamps=True), secure)
 
     def checkpoints(self) -> CheckpointStore:
         return CheckpointStore(self.store, checkpoint_key(SILO, self.resources.stream_name))
 
     def lander(self, dataset: str, trust: TrustStore) -> BatchLander:
+        if not self.secure:
+            return PlainLander(self.store, SILO, dataset, self.checkpoints())
         return BatchLander(self.store, self.provider, SILO, dataset, trust, self.checkpoints())
+
+
+def ensure_plain(silo: Silo) -> None:
+    """The plain baseline's stream (no SSE) and bucket (no default encryption)."""
+    ensure_stream(silo.kinesis, silo.resources.stream_name, None)
+    try:
+        silo.store.s3.create_bucket(Bucket=silo.resources.bucket)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+            raise
 
 
 def reset(silo: Silo, dataset: str) -> None:
@@ -67,7 +85,7 @@ def reset(silo: Silo, dataset: str) -> None:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
             raise
-    ensure_stream(silo.kinesis, name, silo.resources.key_arn)
+    ensure_stream(silo.kinesis, name, silo.resources.key_arn if silo.secure else None)
     for prefix in (batch_prefix(SILO, dataset), deadletter_prefix(SILO), f"checkpoints/silo={SILO}/"):
         silo.store.delete_prefix(prefix)
 
@@ -79,13 +97,17 @@ class Adapter(core_run.AdapterBase):
     default_batch_size = 500
     max_batch_size = 10_000  # the GetRecords limit
 
-    def __init__(self, with_vpc: bool = True) -> None:
+    def __init__(self, with_vpc: bool = True, secure: bool = True) -> None:
+        """``secure=False``: every control off (ingestion.core.plain), for the benchmark only."""
         self.with_vpc = with_vpc
+        self.secure = secure
         self._silo: Silo | None = None
         self._produced = ProduceStats()
 
     def provision(self) -> None:
-        self._silo = Silo.connect(provision(with_vpc=self.with_vpc))
+        self._silo = Silo.connect(provision(with_vpc=self.with_vpc), self.secure)
+        if not self.secure:
+            ensure_plain(self._silo)
 
     def kms_calls(self) -> int:
         return self.connected.kms.calls

@@ -78,8 +78,10 @@ def ensure_key(kms: Any, alias: str) -> tuple[str, str]:
     return str(meta["KeyId"]), str(meta["Arn"])
 
 
-def ensure_stream(kinesis: Any, name: str, key_arn: str, shards: int = STREAM_SHARDS) -> str:
-    """The stream (created if missing), with KMS server-side encryption on; returns its ARN."""
+def ensure_stream(kinesis: Any, name: str, key_arn: str | None, shards: int = STREAM_SHARDS) -> str:
+    """The stream (created if missing), with KMS server-side encryption on; returns its ARN.
+
+    ``key_arn=None``: no encryption — only the benchmark's plain baseline asks for that."""
     try:
         kinesis.create_stream(StreamName=name, ShardCount=shards)
     except ClientError as exc:
@@ -87,7 +89,7 @@ def ensure_stream(kinesis: Any, name: str, key_arn: str, shards: int = STREAM_SH
             raise
     kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     summary = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
-    if summary.get("EncryptionType") != "KMS":
+    if key_arn is not None and summary.get("EncryptionType") != "KMS":
         kinesis.start_stream_encryption(StreamName=name, EncryptionType="KMS", KeyId=key_arn)
         kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     return str(summary["StreamARN"])

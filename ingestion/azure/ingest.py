@@ -24,6 +24,7 @@ from ingestion.azure.provision import ROTATE_AFTER, AzureResources, consumer_cli
 from ingestion.core.checkpoint import Checkpoint, CheckpointStore, checkpoint_key
 from ingestion.core.landing import batch_prefix, deadletter_prefix
 from ingestion.core.pipeline import BatchLander, ConsumeStats
+from ingestion.core.plain import PlainLander
 from ingestion.core import run as core_run
 from ingestion.core.summary import IngestSummary
 from ingestion.core.verify import VerifyResult
@@ -40,19 +41,23 @@ class Silo:
     store: BlobStore
     keyvault: AzureKeyVaultProvider
     provider: CachingKeyProvider
+    secure: bool = True
 
     @classmethod
-    def connect(cls, resources: AzureResources, credential_override: Any = None) -> Silo:
+    def connect(cls, resources: AzureResources, credential_override: Any = None, secure: bool = True) -> Silo:
+        """``secure=False``: the benchmark's plain baseline (ingestion.core.plain), its own checkpoint."""
         ep = resources.endpoints
         cred = credential_override or credential()
         kv = AzureKeyVaultProvider(ep.vault_url, resources.key_name, credential=cred, connection_verify=ep.verify())
         store = BlobStore(ep.blob_url, resources.container, cred, ep.verify())
-        return cls(resources, store, kv, CachingKeyProvider(kv))
+        return cls(resources, store, kv, CachingKeyProvider(kv), secure)
 
     def checkpoints(self) -> CheckpointStore:
-        return CheckpointStore(self.store, checkpoint_key(SILO, self.resources.hub))
+        return CheckpointStore(self.store, checkpoint_key(SILO, self.resources.hub + ("" if self.secure else "-plain")))
 
     def lander(self, dataset: str, trust: TrustStore) -> BatchLander:
+        if not self.secure:
+            return PlainLander(self.store, SILO, dataset, self.checkpoints())
         return BatchLander(self.store, self.provider, SILO, dataset, trust, self.checkpoints())
 
     def producer_client(self) -> Any:
@@ -82,13 +87,15 @@ class Adapter(core_run.AdapterBase):
     default_batch_size = DEFAULT_BATCH_SIZE
     max_batch_size = 1000
 
-    def __init__(self, credential_override: Any = None) -> None:
+    def __init__(self, credential_override: Any = None, secure: bool = True) -> None:
+        """``secure=False``: every control off (ingestion.core.plain), for the benchmark only."""
         self.credential_override = credential_override
+        self.secure = secure
         self._silo: Silo | None = None
         self._produced = ProduceStats()
 
     def provision(self) -> None:
-        self._silo = Silo.connect(provision(), self.credential_override)
+        self._silo = Silo.connect(provision(), self.credential_override, self.secure)
 
     def kms_calls(self) -> int:
         return self.connected.keyvault.calls

@@ -94,20 +94,25 @@ def wants_reset(args: argparse.Namespace, cloud: str) -> bool:
 
 
 def silo_bench_main(
-    prog: str, description: str, cloud: str, bench: Callable[[int, int], dict[str, Any]], argv: Sequence[str] | None
+    prog: str, description: str, cloud: str, bench: Callable[[int, int, int], dict[str, Any]],
+    argv: Sequence[str] | None,
 ) -> int:
-    """The command line every silo's ``bench.py`` shares: --records, --seed, --json; runs in its local cloud."""
+    """The command line every silo's ``bench.py`` shares: --records, --rounds, --seed, --json; runs in
+    its local cloud (started here, or reused from ``make up``)."""
     from lab.localcloud import EmulatorError, local_cloud
 
     p = parser(prog, description)
-    p.add_argument("--records", type=positive_int, default=1000, help="records per path (default 1000)")
+    p.add_argument("--records", type=positive_int, default=2000, help="records per leg and round (default 2000)")
+    p.add_argument("--rounds", type=positive_int, default=5, help="rounds of secure + plain, alternating (default 5)")
     p.add_argument("--seed", type=int, default=0, help="seed of generated records (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
+    if args.seed < 0:
+        raise LabError("--seed must be >= 0")
     try:
         with local_cloud(cloud):
-            figures = bench(args.records, args.seed)
+            figures = bench(args.records, args.seed, args.rounds)
     except EmulatorError as exc:
         raise LabError(str(exc)) from None
-    print_summary(figures, args.json, f"{cloud} silo benchmark")
+    print_summary(figures, args.json, f"{cloud} silo benchmark: secure vs plain")
     return 0

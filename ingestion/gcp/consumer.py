@@ -35,6 +35,7 @@ from encryption.providers.base import KeyProvider
 from ingestion.core.checkpoint import Checkpoint, CheckpointStore, checkpoint_key
 from ingestion.core.landing import batch_id_of, batch_prefix, deadletter_prefix
 from ingestion.core.pipeline import BatchLander, ConsumeStats
+from ingestion.core.plain import PlainLander
 from ingestion.core.validate import Accepted
 from ingestion.gcp.store import GcsStore
 from ingestion.records import Record, TrustStore
@@ -107,7 +108,9 @@ class PubSubConsumer:
         silo: str = "gcp",
         dataset: str = "digits",
         max_messages: int = 500,
+        secure: bool = True,
     ) -> None:
+        """``secure=False``: the benchmark's plain baseline (ingestion.core.plain): raw rows, no seal."""
         self.subscriber = subscriber
         self.subscription = subscription
         self.store = store
@@ -117,7 +120,9 @@ class PubSubConsumer:
         self.dataset = dataset
         self.max_messages = max_messages
         self.checkpoints = CheckpointStore(store, checkpoint_key(silo, subscription.rsplit("/", 1)[-1]))
-        self.lander = BatchLander(store, provider, silo, dataset, trust, self.checkpoints, sink=self._insert)
+        self.lander: BatchLander = (
+            BatchLander(store, provider, silo, dataset, trust, self.checkpoints, sink=self._insert) if secure
+            else PlainLander(store, silo, dataset, self.checkpoints, sink=self._insert_plain))
         #: test hook: called after a batch is prepared and before it is committed
         self.before_commit: Callable[[str], None] | None = None
 
@@ -189,6 +194,11 @@ class PubSubConsumer:
             request={"subscription": self.subscription, "ack_ids": [m.ack_id for m in messages]}, timeout=30
         )
         result.add(landed, len(messages))
+
+    def _insert_plain(self, batch_id: str, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.bq.insert_rows_json(self.table, [{**r, "batch_id": batch_id} for r in rows],
+                                     retry=BQ_RETRY, timeout=BQ_DEADLINE_S)
 
     def _insert(self, batch_id: str, accepted: Sequence[Accepted]) -> None:
         """The second sink (BatchLander calls it after GCS, before the checkpoint): BigQuery rows."""

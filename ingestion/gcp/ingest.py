@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +68,10 @@ class GcpSilo:
     def provider(self) -> GcpKmsProvider:
         return GcpKmsProvider(self.names.crypto_key, client=self.kms)
 
-    def consumer(self, provider: Any, trust: TrustStore, dataset: str = "digits") -> PubSubConsumer:
+    def consumer(self, provider: Any, trust: TrustStore, dataset: str = "digits", secure: bool = True) -> PubSubConsumer:
         return PubSubConsumer(
             self.subscriber, self.names.subscription, self.store(), provider, self.bq, self.names.bq_table,
-            trust, silo=SILO, dataset=dataset,
+            trust, silo=SILO, dataset=dataset, secure=secure,
         )
 
 
@@ -120,7 +120,13 @@ class Adapter:
     default_batch_size = 500
     max_batch_size = 1000  # messages per pull
 
-    def __init__(self, names: clients.GcpNames | None = None) -> None:
+    def __init__(self, names: clients.GcpNames | None = None, secure: bool = True) -> None:
+        """``secure=False``: every control off (ingestion.core.plain), for the benchmark only; it
+        gets its own topic, subscription, bucket and table (``<prefix>-plain``)."""
+        self.secure = secure
+        if not secure:
+            names = names or clients.GcpNames.from_settings()
+            names = replace(names, prefix=f"{names.prefix}-plain")
         self.names = names
         self._silo: GcpSilo | None = None
         self._kms: GcpKmsProvider | None = None
@@ -166,7 +172,7 @@ class Adapter:
         silo.provision()  # re-creates the subscription, empty
 
     def lander(self, dataset: str, trust: TrustStore) -> BatchLander:
-        self._consumer = self.connected.consumer(self.provider, trust, dataset)
+        self._consumer = self.connected.consumer(self.provider, trust, dataset, self.secure)
         return self._consumer.lander
 
     def produce(self, lines: Sequence[bytes], progress: Callable[[int], None]) -> PublishStats:
