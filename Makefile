@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.lab-installed
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
-$(STAMP): requirements.txt pyproject.toml federated-learning/pyproject.toml package.json package-lock.json scripts/setup.sh
+$(STAMP): requirements.txt infra/requirements-checkov.txt pyproject.toml federated-learning/pyproject.toml package.json package-lock.json scripts/setup.sh
 	@PYTHON=$(PYTHON) bash scripts/setup.sh
 	@touch $(STAMP)
 
