@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ingestion.aws import iam
+from ingestion.aws import iam as policies
 from lab.localcloud.aws import FAKE_AWS_ACCESS_KEY_ID, FAKE_AWS_SECRET_ACCESS_KEY, MotoServer
 
 SETUP_CALLS = 8  # create_stream, create_bucket, 2 x (create_user, put_user_policy, create_access_key)
@@ -53,7 +53,7 @@ def users() -> Iterator[dict[str, dict[str, Any]]]:
         iam = boto3.client("iam", **admin)
         creds: dict[str, dict[str, Any]] = {}
         for role in ("producer", "consumer"):
-            doc = iam.role_policy(role, account="123456789012", region="us-east-1", stream=STREAM,
+            doc = policies.role_policy(role, account="123456789012", region="us-east-1", stream=STREAM,
                                        key_id="k", bucket=BUCKET)
             iam.create_user(UserName=role)
             iam.put_user_policy(UserName=role, PolicyName=role, PolicyDocument=json.dumps(widen_kinesis_and_kms(doc)))
