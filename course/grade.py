@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lab.cli import LabError, parser, run_main
+from lab.cli import LabError, atomic_write, output_file, parser, run_main
 from lab.paths import REPO_ROOT
 
 PRESENT, RUNS, VERIFIED = 0.1, 0.3, 0.6
@@ -382,7 +382,7 @@ def print_table(result: dict[str, Any]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser("python -m course.grade", __doc__ or "")
     p.add_argument("--repo", type=Path, default=REPO_ROOT, help="the copy to grade (default: this checkout)")
-    p.add_argument("--json", type=Path, metavar="OUT", help="also write the result as JSON here")
+    p.add_argument("--json", type=output_file, metavar="OUT", help="also write the result as JSON here (checked first)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--quick", action="store_true",
                        help="only " + ", ".join(d.key for d in DELIVERABLES if d.quick) + " (no emulator, no training)")
@@ -393,11 +393,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     keys = args.only or [d.key for d in DELIVERABLES if d.quick or not args.quick]
     from lab.cli import console
 
-    result = grade(args.repo, keys, progress=lambda title: console.print(f"[dim]grading: {title} ...[/]"))
+    result = grade(args.repo, keys, progress=lambda title: console.print(f"grading: {title} ...", style="dim", markup=False))
     print_table(result)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=1))
+        atomic_write(args.json, json.dumps(result, indent=1))
     return 0 if result["all_verified"] else 1
 
 

@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from lab.cli import LabError, console, parser, positive_int, run_main
+from lab.cli import MAX_RECORDS, LabError, console, count, parser, run_main, seed
 
 ALL_SILOS = ("aws", "azure", "gcp")
 SILO_TARGETS = {"secure_vs_plain_ratio": (">=", 0.8), "overhead_vs_floor": ("<=", 1.5),
@@ -89,14 +89,12 @@ def run_silos(silos: Sequence[str], records: int, rounds: int, seed: int) -> dic
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser("ingestion/bench.py", __doc__ or "")
-    p.add_argument("--records", type=positive_int, default=2000, help="records per leg and round (default 2000)")
-    p.add_argument("--rounds", type=positive_int, default=5, help="rounds per silo, medians reported (default 5)")
+    p.add_argument("--records", type=count(MAX_RECORDS), default=2000, help="records per leg and round (default 2000)")
+    p.add_argument("--rounds", type=count(100), default=5, help="rounds per silo, medians reported (default 5)")
     p.add_argument("--silos", type=silo_list, default=list(ALL_SILOS),
                    help="comma-separated silos to measure (default aws,azure,gcp)")
-    p.add_argument("--seed", type=int, default=0, help="seed of generated records (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of generated records (default 0)")
     args = p.parse_args(argv)
-    if args.seed < 0:
-        raise LabError("--seed must be >= 0")
     figures = run_silos(args.silos, args.records, args.rounds, args.seed)
     for silo in args.silos:
         judge(figures, SILO_TARGETS, f"{silo}_")

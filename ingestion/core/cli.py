@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lab.cli import LabError, parser, positive_int, print_summary
+from lab.cli import MAX_RECORDS, LabError, count, parser, print_summary, seed
 
 if TYPE_CHECKING:
     from ingestion.core.run import SiloAdapter
@@ -24,14 +24,14 @@ if TYPE_CHECKING:
 def add_ingest_arguments(p: argparse.ArgumentParser, silo: str, batch_default: int, batch_help: str) -> None:
     """--records | --source, --seed, --with-invalid, --dataset, --batch-size, --reset | --keep, --json."""
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--records", type=positive_int, default=1000,
+    src.add_argument("--records", type=count(MAX_RECORDS), default=1000,
                      help="generate this many signed sample records (default 1000)")
     src.add_argument("--source", type=Path, help="send the lines of this JSONL file instead (as-is)")
-    p.add_argument("--seed", type=int, default=0, help="seed of generated records (default 0)")
-    p.add_argument("--with-invalid", type=int, default=0, metavar="K",
+    p.add_argument("--seed", type=seed, default=0, help="seed of generated records (default 0)")
+    p.add_argument("--with-invalid", type=count(MAX_RECORDS, lower=0), default=0, metavar="K",
                    help="mix K invalid records into the generated ones (they must be dead-lettered)")
     p.add_argument("--dataset", default="digits", help="dataset name in the landing layout (default digits)")
-    p.add_argument("--batch-size", type=positive_int, default=batch_default,
+    p.add_argument("--batch-size", type=count(MAX_RECORDS), default=batch_default,
                    help=f"{batch_help} (default {batch_default})")
     keep = p.add_mutually_exclusive_group()
     keep.add_argument("--reset", dest="reset", action="store_true", default=None,
@@ -102,13 +102,11 @@ def silo_bench_main(
     from lab.localcloud import EmulatorError, local_cloud
 
     p = parser(prog, description)
-    p.add_argument("--records", type=positive_int, default=2000, help="records per leg and round (default 2000)")
-    p.add_argument("--rounds", type=positive_int, default=5, help="rounds of secure + plain, alternating (default 5)")
-    p.add_argument("--seed", type=int, default=0, help="seed of generated records (default 0)")
+    p.add_argument("--records", type=count(MAX_RECORDS), default=2000, help="records per leg and round (default 2000)")
+    p.add_argument("--rounds", type=count(100), default=5, help="rounds of secure + plain, alternating (default 5)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of generated records (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
-    if args.seed < 0:
-        raise LabError("--seed must be >= 0")
     try:
         with local_cloud(cloud):
             figures = bench(args.records, args.seed, args.rounds)
