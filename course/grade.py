@@ -123,10 +123,11 @@ def check_records(r: Runner) -> Outcome:
     from ingestion.records import RecordError, TrustStore, parse_record
 
     out = r.work / "records.jsonl"
-    proc = r.run(["data/generate.py", "--silo", "aws", "--records", "20", "--with-invalid", "10", "--out", str(out)])
+    proc = r.run(["data/generate.py", "--silo", "aws", "--records", "20", "--with-invalid", "10", "--enroll",
+                  "--out", str(out)])
     if proc.returncode != 0 or not out.is_file():
         return Outcome(detail=why(proc))
-    trust = TrustStore.from_dir(r.work / "state" / "keys" / "producers")
+    trust = TrustStore.from_dir(r.work / "state")  # the copy's own sealed trust store
     good = bad = 0
     for line in out.read_bytes().split(b"\n"):
         if not line:
@@ -242,13 +243,12 @@ def check_fl(r: Runner) -> Outcome:
 def poisoned_digits(path: Path, rate: float = 0.33, seed: int = 0) -> set[int]:
     """Write digits with a 0 -> 1 backdoor (this checkout's attack code); return the poisoned indices."""
     import numpy as np
-    from sklearn.datasets import load_digits
 
+    from lab import digits
     from poisoning_detection.attack import add_backdoor
 
-    bunch = load_digits()
-    x = (bunch.data / 16.0).astype(np.float32)
-    xp, yp, mask = add_backdoor(x, bunch.target.astype(np.int64), rate, source=0, target=1, seed=seed)
+    x, y = digits.pixels()
+    xp, yp, mask = add_backdoor(x.copy(), y.copy(), rate, source=0, target=1, seed=seed)
     ids = np.array([f"r{i:04d}" for i in range(len(yp))])
     np.savez(path, x=xp.astype(np.float32), y=yp, ids=ids)
     return {int(i) for i in np.flatnonzero(mask)}

@@ -142,11 +142,10 @@ def mnist_subset() -> tuple[np.ndarray, np.ndarray]:
 
 
 def digits() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 1,797 8×8 digits: x N×1×8×8 in [0, 1]."""
-    from sklearn.datasets import load_digits
+    """scikit-learn's 1,797 8×8 digits: x N×1×8×8 in [0, 1] (loaded and scaled by ``lab.digits``)."""
+    from lab import digits as sample
 
-    bunch = load_digits()
-    return (bunch.images[:, None] / 16.0).astype(np.float32), bunch.target.astype(np.int64)
+    return sample.images()
 
 
 def split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, ...]:

@@ -60,7 +60,7 @@ def mitigations(flagged: list[str | int], suspected: list[Suspected], compromise
     shown = ", ".join(map(str, flagged[:10])) + (" …" if len(flagged) > 10 else "")
     steps = [f"Quarantine the {len(flagged)} flagged records (move them out of the training set): {shown}."]
     for producer in compromised:
-        steps.append(f"Revoke the signing key of producer '{producer}' (TrustStore.revoke) and rotate it: "
+        steps.append(f"Revoke the signing key of producer '{producer}' (python -m lab trust revoke {producer}) and rotate it: "
                      "issue a new key, and accept nothing signed by the old one; investigate how it was used.")
     steps.append("Retrain without the flagged records and compare clean accuracy and attack success rate "
                  "(detect.py --remediate does this).")

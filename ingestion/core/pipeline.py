@@ -90,7 +90,7 @@ class BatchLander:
         self.checkpoints = checkpoints
         self.sink = sink
         self.checkpoint: Checkpoint = checkpoints.load()
-        self.validator = Validator(trust, set(self.checkpoint.accepted_ids))
+        self.validator = Validator(trust, set(self.checkpoint.accepted_ids), silo=silo)
 
     def reload(self) -> Checkpoint:
         """Read the checkpoint again (another process may have moved it) and dedupe against it."""
