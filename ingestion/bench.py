@@ -3,10 +3,10 @@
 For each silo named by ``--silos`` (default all three), one child process runs
 ``python -m ingestion.<silo>.bench`` inside that silo's local cloud: the secure
 pipeline and the same pipeline with every security control off, same emulators,
-same records, rounds alternating, medians over ``--rounds`` (>= 5 by default;
-method in ``ingestion/core/bench.py``). A fresh process per silo keeps one SDK's
-threads out of the next one's timing (and ``-m`` from the repository root keeps
-this folder's ``azure/`` from shadowing the Azure SDK).
+same records, rounds alternating, medians over ``--rounds`` (5 by default; method
+in ``ingestion/core/bench.py``). A fresh process per silo keeps one SDK's threads
+out of the next one's timing (and ``-m`` from the repository root keeps this
+folder's ``azure/`` from shadowing the Azure SDK).
 
 Targets (judged below each figure):
 
@@ -70,6 +70,7 @@ def judge(figures: dict[str, Any], targets: dict[str, tuple[str, float]], prefix
 
 
 def run_silos(silos: Sequence[str], records: int, rounds: int, seed: int) -> dict[str, Any]:
+    """Each silo's bench in its own process; the figures flattened as ``<silo>_<key>``."""
     figures: dict[str, Any] = {"silos": list(silos)}
     for silo in silos:
         console.print(f"[bold]bench[/] {silo}: secure vs plain, {records} records x {rounds} rounds")
@@ -87,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--rounds", type=count(100), default=5, help="rounds per silo, medians reported (default 5)")
     p.add_argument("--silos", type=silo_list, default=list(ALL_SILOS),
                    help="comma-separated silos to measure (default aws,azure,gcp)")
-    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("--seed", type=seed, default=0, help="seed of generated records (default 0)")
     args = p.parse_args(argv)
     figures = run_silos(args.silos, args.records, args.rounds, args.seed)
     for silo in args.silos:

@@ -64,6 +64,8 @@ class LabSettings(BaseSettings):
     azure_eventhub_namespace: str = Field(default="", description="Real mode: NAMESPACE.servicebus.windows.net")
     azure_eventhub_name: str = Field(default="secure-ai-lab-records", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$")
     azure_eventhub_partitions: int = Field(default=4, ge=1, le=32)
+    azure_eventhub_tier: Literal["basic", "standard", "premium", "dedicated"] = Field(
+        default="standard", description="The namespace's tier: it sets the largest event and batch the producer sends.")
     azure_container: str = Field(default="secure-ai-lab-landing", pattern=r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
     azure_key_name: str = Field(default="secure-ai-lab-azure-kek", pattern=r"^[0-9A-Za-z-]{1,127}$")
 

@@ -49,7 +49,7 @@ def run(batches: int = 5, per_batch: int = 20, seed: int = 0) -> CaseResult:
     """Seal ``batches`` batches under v1, rotate, disable v1 (fails), re-wrap (recovers)."""
     from encryption.providers.azure_keyvault import AzureKeyVaultProvider
     from encryption.rotation import rewrap
-    from ingestion.azure.endpoints import azure_endpoints, credential
+    from ingestion.azure.clients import azure_endpoints, credential
     from ingestion.azure.provision import key_client
     from ingestion.core.landing import write_batch
     from lab.storage import LocalDirStore

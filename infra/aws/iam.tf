@@ -1,5 +1,5 @@
 # Least-privilege roles: the policy documents are the JSON templates in
-# ingestion/aws/policies/ that the lab lints with parliament and tests against moto.
+# ingestion/aws/iam/ that the lab lints with parliament and tests against moto.
 resource "aws_iam_role" "silo" {
   for_each           = local.roles
   name               = "${var.name_prefix}-aws-${each.key}"

@@ -15,7 +15,7 @@ locals {
   vpc_cidr           = "10.42.0.0/16"
   subnet_cidr        = "10.42.1.0/24"
   key_rotation_days  = 365
-  policy_dir         = "${path.module}/../../ingestion/aws/policies"
+  policy_dir         = "${path.module}/../../ingestion/aws/iam"
   roles              = toset(["producer", "consumer", "trainer"])
   silo_role_arns     = [for r in aws_iam_role.silo : r.arn]
   stream_arn         = "arn:aws:kinesis:${var.region}:${local.account}:stream/${local.stream}"

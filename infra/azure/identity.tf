@@ -1,4 +1,4 @@
-# Managed identities and their role assignments: the documents in ingestion/azure/roles/
+# Managed identities and their role assignments: the documents in ingestion/azure/iam/
 # (tests/infra checks that role names, custom-role data actions and scopes agree).
 
 resource "azurerm_user_assigned_identity" "silo" {

@@ -6,6 +6,10 @@ reads the shards round-robin until each has caught up (no records and
 MillisBehindLatest 0) — or, with ``follow``, keeps polling while the producer is
 still sending, so consuming overlaps producing as in a deployed pipeline.
 
+While it lands one batch it already fetches the next one of that shard (one
+GetRecords in a helper thread): validating and landing overlap the round trip to
+Kinesis. The prefetch only reads; positions advance only when a batch has landed.
+
 Each GetRecords response is one batch, named ``<shardId>-<first sequence
 number>``: reading the same position again (after a crash) produces the same
 object key, so landing is idempotent. Checkpoints are saved only after landing
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -44,6 +49,9 @@ class KinesisConsumer:
         self.batch_limit = batch_limit
         self.idle_wait_s = idle_wait_s
         self.stats = ConsumeStats()
+        #: shard -> (its next GetRecords, already in flight; whether the producer was still sending then)
+        self._pending: dict[str, tuple[Future[Any], bool]] = {}
+        self._pool: ThreadPoolExecutor | None = None
 
     def shard_ids(self) -> list[str]:
         shards: list[str] = []
@@ -76,6 +84,7 @@ class KinesisConsumer:
         shard is polled again instead of finished — the consumer runs alongside the producer.
         """
         done = 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
         try:
             iterators: dict[str, str | None] = {shard: self._iterator(shard) for shard in self.shard_ids()}
             while iterators:
@@ -91,7 +100,16 @@ class KinesisConsumer:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             raise LabError(f"Kinesis consumer failed: {code} ({exc.operation_name})") from None
+        finally:
+            self._pending.clear()  # reads only: nothing to undo
+            self._pool.shutdown(wait=True)
         return self.stats
+
+    def _fetch(self, iterator: str, follow: Callable[[], bool] | None) -> tuple[Future[Any], bool]:
+        """Start one GetRecords; ``follow`` is read first, so no record sent before it can slip past."""
+        following = follow is not None and follow()
+        assert self._pool is not None
+        return self._pool.submit(self.kinesis.get_records, ShardIterator=iterator, Limit=self.batch_limit), following
 
     def _step(
         self,
@@ -101,18 +119,23 @@ class KinesisConsumer:
         progress: Callable[[int], None] | None,
     ) -> int:
         """One GetRecords on one shard; land it as a batch. Returns 1 if a batch was landed."""
-        iterator = iterators[shard]
-        if iterator is None:  # shard closed (resharding): nothing more will arrive
-            del iterators[shard]
-            return 0
-        following = follow is not None and follow()  # read before GetRecords: no record can slip past
-        resp = self.kinesis.get_records(ShardIterator=iterator, Limit=self.batch_limit)
+        pending = self._pending.pop(shard, None)
+        if pending is None:
+            iterator = iterators[shard]
+            if iterator is None:  # shard closed (resharding): nothing more will arrive
+                del iterators[shard]
+                return 0
+            pending = self._fetch(iterator, follow)
+        future, following = pending
+        resp = future.result()
         records = resp["Records"]
         iterators[shard] = resp.get("NextShardIterator")
         if not records:
             if int(resp.get("MillisBehindLatest", 0) or 0) == 0 and not following:
                 del iterators[shard]  # caught up with this shard
             return 0
+        if iterators[shard] is not None:  # fetch the next batch while this one is validated and landed
+            self._pending[shard] = self._fetch(str(iterators[shard]), follow)
         items = [(bytes(r["Data"]), f"{shard}:{r['SequenceNumber']}") for r in records]
         batch_id = f"{shard}-{records[0]['SequenceNumber']}"
         result = self.lander.land(batch_id, items, {shard: str(records[-1]["SequenceNumber"])})

@@ -1,7 +1,7 @@
-"""The AWS silo's ingestion run, end to end: provision, produce, consume, verify.
+"""The AWS silo behind the shared contract: ``Adapter`` (provision, reset, produce, consume, verify).
 
-Importable (tests and the benchmark call it); ``kinesis_ingest.py`` is its thin
-command line. Envelope encryption goes through
+``ingestion.core.run.run_ingest(Adapter(), lines)`` is the run end to end; ``kinesis_ingest.py``
+is its thin command line. Envelope encryption goes through
 ``CachingKeyProvider(AwsKmsProvider(alias))``: one KMS data key serves many
 batches within the cache limits, and ``kms_calls`` counts every KMS request the
 run made (producing, landing and verifying).
@@ -9,13 +9,11 @@ run made (producing, landing and verifying).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import ClientError
-from tqdm import tqdm
 
 from encryption.cache import CachingKeyProvider
 from encryption.providers.aws_kms import AwsKmsProvider
@@ -23,14 +21,15 @@ from ingestion.aws.clients import client
 from ingestion.aws.consumer import KinesisConsumer
 from ingestion.aws.producer import KinesisProducer, ProduceStats
 from ingestion.aws.provision import AwsResources, ensure_stream, provision
-from ingestion.aws.s3store import S3Store
+from ingestion.aws.store import S3Store
 from ingestion.core.checkpoint import CheckpointStore, checkpoint_key
 from ingestion.core.landing import batch_prefix, deadletter_prefix
 from ingestion.core.pipeline import BatchLander, ConsumeStats
+from ingestion.core.plain import PlainLander
+from ingestion.core import run as core_run
 from ingestion.core.summary import IngestSummary
-from ingestion.core.verify import VerifyResult, verify_landing
+from ingestion.core.verify import VerifyResult
 from ingestion.records import TrustStore
-from lab.cli import LabError
 
 SILO = "aws"
 
@@ -45,18 +44,35 @@ class Silo:
     kms: AwsKmsProvider
     provider: CachingKeyProvider
     reader: Any  # the consumer's Kinesis client: timestamps left unparsed (it never reads them)
+    secure: bool = True
 
     @classmethod
-    def connect(cls, resources: AwsResources) -> Silo:
+    def connect(cls, resources: AwsResources, secure: bool = True) -> Silo:
+        """``secure=False``: the benchmark's plain baseline — its own stream and bucket, no SSE."""
         kms = AwsKmsProvider(resources.key_alias)
-        return cls(resources, client("kinesis"), S3Store(resources.bucket, resources.key_arn), kms,
-                   CachingKeyProvider(kms), client("kinesis", raw_timestamps=True))
+        if not secure:
+            resources = replace(resources, stream_name=f"{resources.stream_name}-plain",
+                                bucket=f"{resources.bucket}-plain")
+        return cls(resources, client("kinesis"), S3Store(resources.bucket, resources.key_arn if secure else None),
+                   kms, CachingKeyProvider(kms), client("kinesis", raw_timestamps=True), secure)
 
     def checkpoints(self) -> CheckpointStore:
         return CheckpointStore(self.store, checkpoint_key(SILO, self.resources.stream_name))
 
     def lander(self, dataset: str, trust: TrustStore) -> BatchLander:
+        if not self.secure:
+            return PlainLander(self.store, SILO, dataset, self.checkpoints())
         return BatchLander(self.store, self.provider, SILO, dataset, trust, self.checkpoints())
+
+
+def ensure_plain(silo: Silo) -> None:
+    """The plain baseline's stream (no SSE) and bucket (no default encryption)."""
+    ensure_stream(silo.kinesis, silo.resources.stream_name, None)
+    try:
+        silo.store.s3.create_bucket(Bucket=silo.resources.bucket)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+            raise
 
 
 def reset(silo: Silo, dataset: str) -> None:
@@ -69,33 +85,59 @@ def reset(silo: Silo, dataset: str) -> None:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
             raise
-    ensure_stream(silo.kinesis, name, silo.resources.key_arn)
+    ensure_stream(silo.kinesis, name, silo.resources.key_arn if silo.secure else None)
     for prefix in (batch_prefix(SILO, dataset), deadletter_prefix(SILO), f"checkpoints/silo={SILO}/"):
         silo.store.delete_prefix(prefix)
 
 
-def _bar(total: int, desc: str, show: bool, position: int = 0) -> tqdm:
-    return tqdm(total=total, desc=desc, unit="rec", disable=not show, leave=False, position=position)
+class Adapter(core_run.AdapterBase):
+    """The AWS silo behind the shared contract (``ingestion.core.run.SiloAdapter``)."""
 
+    silo = SILO
+    default_batch_size = 500
+    max_batch_size = 10_000  # the GetRecords limit
 
-def produce_and_consume(
-    silo: Silo, lines: Sequence[bytes], lander: BatchLander, batch_limit: int = 500, show_progress: bool = False
-) -> tuple[ProduceStats, ConsumeStats]:
-    """Producer and consumer side by side (two threads), as deployed: the consumer follows the
-    stream while the producer sends, then drains every shard. boto3 clients are thread-safe."""
-    stream = silo.resources.stream_name
-    sending = threading.Event()
-    sending.set()
-    with _bar(len(lines), "produce", show_progress, 0) as pbar, _bar(len(lines), "consume", show_progress, 1) as cbar:
-        consumer = KinesisConsumer(silo.reader, stream, lander, batch_limit)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="consumer") as pool:
-            consuming = pool.submit(consumer.run, progress=cbar.update, follow=sending.is_set)
-            try:
-                produced = KinesisProducer(silo.kinesis, stream).put_all(lines, pbar.update)
-            finally:
-                sending.clear()  # the consumer now drains what is left and stops
-            consumed = consuming.result()
-    return produced, consumed
+    def __init__(self, with_vpc: bool = True, secure: bool = True) -> None:
+        """``secure=False``: every control off (ingestion.core.plain), for the benchmark only."""
+        self.with_vpc = with_vpc
+        self.secure = secure
+        self._silo: Silo | None = None
+        self._produced = ProduceStats()
+
+    def provision(self) -> None:
+        self._silo = Silo.connect(provision(with_vpc=self.with_vpc), self.secure)
+        if not self.secure:
+            ensure_plain(self._silo)
+
+    def kms_calls(self) -> int:
+        return self.connected.kms.calls
+
+    def reset(self, dataset: str) -> None:
+        reset(self.connected, dataset)
+
+    def produce(self, lines: Sequence[bytes], progress: Callable[[int], None]) -> ProduceStats:
+        silo = self.connected
+        self._produced = KinesisProducer(silo.kinesis, silo.resources.stream_name).put_all(lines, progress)
+        return self._produced
+
+    def consume(self, lander: BatchLander, batch_size: int, progress: Callable[[int], None],
+                follow: Callable[[], bool], sent: Callable[[], int | None], ready: threading.Event) -> ConsumeStats:
+        ready.set()  # shard iterators are cheap: nothing to wait for
+        silo = self.connected
+        return KinesisConsumer(silo.reader, silo.resources.stream_name, lander, batch_size).run(
+            progress=progress, follow=follow)
+
+    def describe(self) -> dict[str, Any]:
+        res = self.connected.resources
+        return {"put_records_calls": self._produced.calls, "retried_entries": self._produced.retried_entries,
+                "split_calls": self._produced.split_calls, "stream": res.stream_name, "bucket": res.bucket,
+                "kms_key": res.key_alias}
+
+    def key_state(self) -> dict[str, Any]:
+        from encryption.rotation import rotation_status
+
+        res = self.connected.resources
+        return {"service": "AWS KMS", "key": res.key_arn, **rotation_status(client("kms"), res.key_arn)}
 
 
 def run_ingest(
@@ -107,33 +149,6 @@ def run_ingest(
     show_progress: bool = True,
     trust: TrustStore | None = None,
 ) -> tuple[IngestSummary, VerifyResult]:
-    """Provision, put ``lines`` on the stream, consume and land them, then verify the landing."""
-    if not lines:
-        raise LabError("nothing to send: the input had no records")
-    batch_prefix(SILO, dataset)  # a dataset name that is not a safe key part fails here, before any work
-    summary = IngestSummary(silo=SILO, dataset=dataset)
-    with summary.timed("provision"):
-        resources = provision(with_vpc=with_vpc)
-        silo = Silo.connect(resources)
-        if do_reset:
-            reset(silo, dataset)
-    trust = trust or TrustStore.from_dir()
-    lander = silo.lander(dataset, trust)
-    with summary.timed("produce_consume"):
-        produced, consumed = produce_and_consume(silo, lines, lander, batch_limit, show_progress)
-    kms_calls_ingest = silo.kms.calls
-    with summary.timed("verify"):
-        result = verify_landing(
-            silo.store, silo.provider, SILO, dataset, trust,
-            expected_ids=lander.checkpoint.accepted_ids, expected_dead_letters=lander.checkpoint.dead_lettered,
-        )
-    summary.record_run(produced.sent, consumed, result, kms_calls=silo.kms.calls)
-    summary.extra.update({
-        "put_records_calls": produced.calls,
-        "retried_entries": produced.retried_entries,
-        "kms_calls_ingest": kms_calls_ingest,
-        "stream": resources.stream_name,
-        "bucket": resources.bucket,
-        "kms_key": resources.key_alias,
-    })
-    return summary, result
+    """The shared run (``ingestion.core.run.run_ingest``) on the AWS silo; kept for callers."""
+    return core_run.run_ingest(Adapter(with_vpc), lines, dataset=dataset, do_reset=do_reset,
+                               batch_size=batch_limit, show_progress=show_progress, trust=trust)

@@ -4,7 +4,7 @@
 * Kinesis stream, 2 shards, server-side encryption with that key;
 * S3 landing bucket: default SSE-KMS with that key (bucket key on), all public
   access blocked, versioning on; in real AWS also the TLS-only / SSE-KMS-only
-  bucket policy from ``policies/bucket.json`` (moto over-denies such policies);
+  bucket policy from ``iam/bucket.json`` (moto over-denies such policies);
 * VPC with interface endpoints (kinesis-streams, kms) and a gateway endpoint
   (s3), so a consumer inside it never crosses the public internet.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ingestion.aws import policies
+from ingestion.aws import iam
 from ingestion.aws.clients import client
 from lab.cli import LabError
 from lab.config import settings
@@ -79,8 +79,10 @@ def ensure_key(kms: Any, alias: str) -> tuple[str, str]:
     return str(meta["KeyId"]), str(meta["Arn"])
 
 
-def ensure_stream(kinesis: Any, name: str, key_arn: str, shards: int = STREAM_SHARDS) -> str:
-    """The stream (created if missing), with KMS server-side encryption on; returns its ARN."""
+def ensure_stream(kinesis: Any, name: str, key_arn: str | None, shards: int = STREAM_SHARDS) -> str:
+    """The stream (created if missing), with KMS server-side encryption on; returns its ARN.
+
+    ``key_arn=None``: no encryption — only the benchmark's plain baseline asks for that."""
     try:
         kinesis.create_stream(StreamName=name, ShardCount=shards)
     except ClientError as exc:
@@ -88,7 +90,7 @@ def ensure_stream(kinesis: Any, name: str, key_arn: str, shards: int = STREAM_SH
             raise
     kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     summary = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
-    if summary.get("EncryptionType") != "KMS":
+    if key_arn is not None and summary.get("EncryptionType") != "KMS":
         kinesis.start_stream_encryption(StreamName=name, EncryptionType="KMS", KeyId=key_arn)
         kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     return str(summary["StreamARN"])
@@ -121,7 +123,7 @@ def ensure_bucket(s3: Any, bucket: str, key_arn: str, real: bool) -> None:
     )
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     if real:  # moto over-denies Condition policies (see docs fidelity table): real AWS only
-        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policies.bucket_policy(bucket, key_arn)))
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(iam.bucket_policy(bucket, key_arn)))
 
 
 def _find_one(items: list[dict[str, Any]], key: str) -> str | None:

@@ -1,7 +1,7 @@
-"""The Azure silo's ingestion run, end to end: provision, produce, consume, verify.
+"""The Azure silo behind the shared contract: ``Adapter`` (provision, reset, produce, consume, verify).
 
-Importable (tests and the benchmark call it); ``eventhub_ingest.py`` is its thin
-command line. Envelope encryption goes through
+``ingestion.core.run.run_ingest(Adapter(), lines)`` is the run end to end; ``eventhub_ingest.py``
+is its thin command line. Envelope encryption goes through
 ``CachingKeyProvider(AzureKeyVaultProvider(vault, key))``; ``kms_calls`` counts
 every Key Vault request the provider made (key lookups and unwraps; wraps use
 the public key locally).
@@ -9,32 +9,28 @@ the public key locally).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from tqdm import tqdm
-
 from encryption.cache import CachingKeyProvider
 from encryption.providers.azure_keyvault import AzureKeyVaultProvider
-from ingestion.azure.blobstore import BlobStore
+from ingestion.azure.store import BlobStore
 from ingestion.azure.consumer import DEFAULT_BATCH_SIZE, EventHubConsumer
-from ingestion.azure.endpoints import credential
+from ingestion.azure.clients import credential
 from ingestion.azure.producer import EventHubProducer, ProduceStats
-from ingestion.azure.provision import AzureResources, consumer_client, producer_client, provision
+from ingestion.azure.provision import ROTATE_AFTER, AzureResources, consumer_client, producer_client, provision
 from ingestion.core.checkpoint import Checkpoint, CheckpointStore, checkpoint_key
 from ingestion.core.landing import batch_prefix, deadletter_prefix
 from ingestion.core.pipeline import BatchLander, ConsumeStats
+from ingestion.core.plain import PlainLander
+from ingestion.core import run as core_run
 from ingestion.core.summary import IngestSummary
-from ingestion.core.verify import VerifyResult, verify_landing
+from ingestion.core.verify import VerifyResult
 from ingestion.records import TrustStore
-from lab.cli import LabError
 
 SILO = "azure"
-#: How long the producer waits for the consumer's receivers to attach before sending anyway
-READY_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -45,19 +41,23 @@ class Silo:
     store: BlobStore
     keyvault: AzureKeyVaultProvider
     provider: CachingKeyProvider
+    secure: bool = True
 
     @classmethod
-    def connect(cls, resources: AzureResources, credential_override: Any = None) -> Silo:
+    def connect(cls, resources: AzureResources, credential_override: Any = None, secure: bool = True) -> Silo:
+        """``secure=False``: the benchmark's plain baseline (ingestion.core.plain), its own checkpoint."""
         ep = resources.endpoints
         cred = credential_override or credential()
         kv = AzureKeyVaultProvider(ep.vault_url, resources.key_name, credential=cred, connection_verify=ep.verify())
         store = BlobStore(ep.blob_url, resources.container, cred, ep.verify())
-        return cls(resources, store, kv, CachingKeyProvider(kv))
+        return cls(resources, store, kv, CachingKeyProvider(kv), secure)
 
     def checkpoints(self) -> CheckpointStore:
-        return CheckpointStore(self.store, checkpoint_key(SILO, self.resources.hub))
+        return CheckpointStore(self.store, checkpoint_key(SILO, self.resources.hub + ("" if self.secure else "-plain")))
 
     def lander(self, dataset: str, trust: TrustStore) -> BatchLander:
+        if not self.secure:
+            return PlainLander(self.store, SILO, dataset, self.checkpoints())
         return BatchLander(self.store, self.provider, SILO, dataset, trust, self.checkpoints())
 
     def producer_client(self) -> Any:
@@ -80,36 +80,55 @@ def reset(silo: Silo, dataset: str) -> None:
     silo.checkpoints().save(Checkpoint(positions={pid: str(seq) for pid, seq in ends.items() if seq >= 0}))
 
 
-def _bar(total: int, desc: str, show: bool) -> tqdm:
-    return tqdm(total=total, desc=desc, unit="rec", disable=not show, leave=False)
+class Adapter(core_run.AdapterBase):
+    """The Azure silo behind the shared contract (``ingestion.core.run.SiloAdapter``)."""
 
+    silo = SILO
+    default_batch_size = DEFAULT_BATCH_SIZE
+    max_batch_size = 1000
 
-def produce_and_consume(
-    silo: Silo, lines: Sequence[bytes], lander: BatchLander, summary: IngestSummary, batch_size: int,
-    show_progress: bool, max_batches: int | None, cpu: AbstractContextManager[object] | None = None,
-) -> tuple[ProduceStats, ConsumeStats]:
-    """Producer and consumer side by side (the consumer in a second thread), as on the other silos:
-    the consumer lands what has arrived while the producer is still sending, then drains every
-    partition up to what was sent.
+    def __init__(self, credential_override: Any = None, secure: bool = True) -> None:
+        """``secure=False``: every control off (ingestion.core.plain), for the benchmark only."""
+        self.credential_override = credential_override
+        self.secure = secure
+        self._silo: Silo | None = None
+        self._produced = ProduceStats()
 
-    Timed as ``produce_consume``, from the first send until the last record has landed (``produce``:
-    the send alone; ``cpu`` wraps the same block). Attaching the receivers and opening the producer's
-    link come first, untimed — one-time setup, as the bare send's warm-up is."""
-    sending = threading.Event()
-    sending.set()
-    consumer = EventHubConsumer(silo.consumer_client, lander, batch_size)
-    with _bar(len(lines), "produce", show_progress) as pbar, _bar(len(lines), "consume", show_progress) as cbar, \
-            ThreadPoolExecutor(1, "consumer") as pool, silo.producer_client() as client:
-        consuming = pool.submit(consumer.run, max_batches=max_batches, progress=cbar.update, follow=sending.is_set)
-        consumer.ready.wait(READY_TIMEOUT_S)
-        with cpu or nullcontext(), summary.timed("produce_consume"):
-            try:
-                with summary.timed("produce"):
-                    produced = EventHubProducer(client).put_all(lines, pbar.update)
-            finally:
-                sending.clear()  # the consumer now takes its targets, drains up to them and stops
-            consumed = consuming.result()
-    return produced, consumed
+    def provision(self) -> None:
+        self._silo = Silo.connect(provision(), self.credential_override, self.secure)
+
+    def kms_calls(self) -> int:
+        return self.connected.keyvault.calls
+
+    def reset(self, dataset: str) -> None:
+        reset(self.connected, dataset)
+
+    def produce(self, lines: Sequence[bytes], progress: Callable[[int], None]) -> ProduceStats:
+        with self.connected.producer_client() as client:
+            self._produced = EventHubProducer(client).put_all(lines, progress)
+        return self._produced
+
+    def consume(self, lander: BatchLander, batch_size: int, progress: Callable[[int], None],
+                follow: Callable[[], bool], sent: Callable[[], int | None], ready: threading.Event) -> ConsumeStats:
+        """Receivers attach before the first send: the SDK's receive loop busy-spins until its
+        partition is claimed, which slowed a producer started alongside it about 3x."""
+        consumer = EventHubConsumer(self.connected.consumer_client, lander, batch_size)
+        threading.Thread(target=lambda: (consumer.ready.wait(), ready.set()), daemon=True).start()
+        try:
+            return consumer.run(progress=progress, follow=follow)
+        finally:
+            ready.set()
+
+    def describe(self) -> dict[str, Any]:
+        res = self.connected.resources
+        return {"send_batches": self._produced.batches, "retried_batches": self._produced.retried_batches,
+                "split_batches": self._produced.split_batches, "event_hub": res.hub,
+                "partitions": len(res.partition_ids), "container": res.container,
+                "key_id": self.connected.keyvault.current_key_id()}
+
+    def key_state(self) -> dict[str, Any]:
+        return {"service": "Azure Key Vault", "key": self.connected.keyvault.current_key_id(),
+                "rotation_policy": f"rotate after {ROTATE_AFTER}"}
 
 
 def run_ingest(
@@ -119,55 +138,11 @@ def run_ingest(
     batch_size: int = DEFAULT_BATCH_SIZE,
     show_progress: bool = True,
     trust: TrustStore | None = None,
-    max_batches: int | None = None,
     cpu: AbstractContextManager[object] | None = None,
 ) -> tuple[IngestSummary, VerifyResult]:
-    """Provision, send ``lines`` to the hub, consume and land them, then verify the landing.
-
-    ``cpu``: a context manager around the produce + consume step alone (the benchmark's CpuMeter)."""
-    if not lines and max_batches is None:
-        raise LabError("nothing to send: the input had no records")
-    summary = IngestSummary(silo=SILO, dataset=dataset)
-    with summary.timed("provision"):
-        resources = provision()
-        silo = Silo.connect(resources)
-        if do_reset:
-            reset(silo, dataset)
-    trust = trust or TrustStore.from_dir()
-    lander = silo.lander(dataset, trust)
-    produced, consumed = produce_and_consume(silo, lines, lander, summary, batch_size, show_progress, max_batches, cpu)
-    calls_ingest = silo.keyvault.calls
-    with summary.timed("verify"):
-        result = verify_landing(
-            silo.store, silo.provider, SILO, dataset, trust,
-            expected_ids=lander.checkpoint.accepted_ids, expected_dead_letters=lander.checkpoint.dead_lettered,
-        )
-    if max_batches is None and consumed.read < produced.sent:
-        result.errors.append(f"sent {produced.sent} records but the consumer read only {consumed.read}")
-    if consumed.landed + consumed.dead_lettered != consumed.read:
-        result.errors.append("some records read were neither landed nor dead-lettered")
-    summary.sent = produced.sent
-    summary.landed = consumed.landed
-    summary.dead_lettered = consumed.dead_lettered
-    summary.duplicates = consumed.duplicates
-    summary.batches = consumed.batches
-    summary.kms_calls = silo.keyvault.calls
-    summary.verified = result.verified
-    summary.extra = {
-        "read": consumed.read,
-        "dead_letter_fields": consumed.reasons,
-        "send_batches": produced.batches,
-        "retried_batches": produced.retried_batches,
-        "kms_calls_ingest": calls_ingest,
-        "total_landed_records": result.records,
-        "total_landed_batches": result.batches,
-        "event_hub": resources.hub,
-        "partitions": len(resources.partition_ids),
-        "container": resources.container,
-        "key_id": silo.keyvault.current_key_id(),
-        "verify_errors": result.errors[:10],
-    }
-    return summary, result
+    """The shared run (``ingestion.core.run.run_ingest``) on the Azure silo; kept for callers."""
+    return core_run.run_ingest(Adapter(), lines, dataset=dataset, do_reset=do_reset, batch_size=batch_size,
+                               show_progress=show_progress, trust=trust, cpu=cpu)
 
 
-__all__ = ["SILO", "Silo", "reset", "run_ingest"]
+__all__ = ["SILO", "Adapter", "Silo", "reset", "run_ingest"]

@@ -12,8 +12,8 @@ from typing import Any
 
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 
-from ingestion.azure.blobstore import BlobStore
-from ingestion.azure.endpoints import AzureEndpoints, azure_endpoints, credential
+from ingestion.azure.store import BlobStore
+from ingestion.azure.clients import AzureEndpoints, azure_endpoints, credential
 from lab.cli import LabError
 from lab.config import settings
 

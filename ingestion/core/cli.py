@@ -12,9 +12,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.cli import MAX_RECORDS, LabError, count, parser, print_summary, seed
+
+if TYPE_CHECKING:
+    from ingestion.core.run import SiloAdapter
+    from ingestion.core.summary import IngestSummary
 
 
 def add_ingest_arguments(p: argparse.ArgumentParser, silo: str, batch_default: int, batch_help: str) -> None:
@@ -65,6 +69,26 @@ def input_lines(args: argparse.Namespace, silo: str) -> list[bytes]:
     return samples.mixed_lines(valid, samples.invalid_examples(valid, args.with_invalid, args.seed), args.seed)
 
 
+def run_silo_cli(adapter: SiloAdapter, args: argparse.Namespace) -> IngestSummary:
+    """What every silo script does with its parsed flags: read the input, start (or reuse) the
+    silo's local cloud, run :func:`ingestion.core.run.run_ingest`; errors become one-line LabErrors."""
+    from ingestion.core.run import run_ingest
+    from lab.localcloud import EmulatorError, local_cloud
+
+    if not 1 <= args.batch_size <= adapter.max_batch_size:
+        raise LabError(f"--batch-size must be at most {adapter.max_batch_size} on {adapter.silo}")
+    lines = input_lines(args, adapter.silo)
+    try:
+        with local_cloud(adapter.silo):
+            summary, _ = run_ingest(adapter, lines, dataset=args.dataset, do_reset=wants_reset(args, adapter.silo),
+                                    batch_size=args.batch_size, show_progress=not args.json)
+    except EmulatorError as exc:
+        raise LabError(str(exc)) from None
+    except ValueError as exc:  # e.g. a dataset name that is not a safe key part
+        raise LabError(str(exc)) from None
+    return summary
+
+
 def wants_reset(args: argparse.Namespace, cloud: str) -> bool:
     """--reset / --keep as given, else: reset on the local cloud, keep against a real account."""
     from lab.config import settings
@@ -73,20 +97,23 @@ def wants_reset(args: argparse.Namespace, cloud: str) -> bool:
 
 
 def silo_bench_main(
-    prog: str, description: str, cloud: str, bench: Callable[[int, int], dict[str, Any]], argv: Sequence[str] | None
+    prog: str, description: str, cloud: str, bench: Callable[[int, int, int], dict[str, Any]],
+    argv: Sequence[str] | None,
 ) -> int:
-    """The command line every silo's ``bench.py`` shares: --records, --seed, --json; runs in its local cloud."""
+    """The command line every silo's ``bench.py`` shares: --records, --rounds, --seed, --json; runs in
+    its local cloud (started here, or reused from ``make up``)."""
     from lab.localcloud import EmulatorError, local_cloud
 
     p = parser(prog, description)
-    p.add_argument("--records", type=count(MAX_RECORDS), default=1000, help="records per path (default 1000)")
+    p.add_argument("--records", type=count(MAX_RECORDS), default=2000, help="records per leg and round (default 2000)")
+    p.add_argument("--rounds", type=count(100), default=5, help="rounds of secure + plain, alternating (default 5)")
     p.add_argument("--seed", type=seed, default=0, help="seed of generated records (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     try:
         with local_cloud(cloud):
-            figures = bench(args.records, args.seed)
+            figures = bench(args.records, args.seed, args.rounds)
     except EmulatorError as exc:
         raise LabError(str(exc)) from None
-    print_summary(figures, args.json, f"{cloud} silo benchmark")
+    print_summary(figures, args.json, f"{cloud} silo benchmark: secure vs plain")
     return 0

@@ -1,12 +1,9 @@
-"""CPU seconds spent by this process and by a cloud's emulators: why a throughput ratio stops where it does.
+"""CPU seconds spent by this process and by a cloud's emulators, and the floor of a secure consumer.
 
 The silo benchmarks compare wall-clock rates, which on a small shared machine swing
-with other load. CPU seconds swing far less, and they bound what any scheduling
-can achieve: the secure path cannot finish faster than its CPU work spread over
-every core. :func:`ceiling_ratio` is that bound, the best secure/bare ratio an idle
-machine with this many cores allows for the CPU each path was measured to need — if
-it is under a target, no amount of overlap or parallelism reaches the target here;
-only less work per record (ours or the emulators') does.
+with other load. CPU seconds swing far less: ``ingestion/core/bench.py`` reports our
+security CPU per record (secure minus plain) against :func:`floor_us_per_record`,
+the least any consumer that checks signatures must spend.
 
 Linux only (``/proc``); elsewhere every figure is ``None``. Emulators are found
 through ``lab.localcloud.status()`` (its recorded pids), with all their
@@ -98,29 +95,6 @@ class CpuMeter:
                               time.perf_counter() - self._wall)
 
 
-def ceiling_ratio(bare: CpuSpent, secure: CpuSpent, cores: int | None = None) -> float:
-    """Best secure/bare ratio an idle machine with ``cores`` cores allows for this CPU work.
-
-    The bare path is one synchronous loop (client, then emulator, in turn), so on an idle
-    machine its wall time is about its CPU time; the secure path cannot take less than its
-    CPU time spread perfectly over every core. Both are CPU seconds, so the figure holds
-    steady under other load, where wall-clock ratios swing."""
-    cores = cores or os.cpu_count() or 1
-    return round(bare.total_s / max(secure.total_s / cores, 1e-9), 3)
-
-
-def cpu_figures(bare: CpuSpent, secure: CpuSpent, records: int) -> dict[str, object]:
-    """The figures a silo benchmark adds (per record, microseconds; and the ceiling)."""
-    if not PROC.is_dir():
-        return {"cpu_us_per_record": None, "ceiling_ratio": None}
-    return {
-        "cpu_us_per_record": {"bare": bare.per_record_us(records), "secure": secure.per_record_us(records)},
-        "cores": os.cpu_count(),
-        "ceiling_ratio": ceiling_ratio(bare, secure),
-    }
-
-
-
 def _best_us(fn: Callable[[], object], records: int, repeats: int) -> float:
     runs = []
     for _ in range(repeats):
@@ -130,34 +104,17 @@ def _best_us(fn: Callable[[], object], records: int, repeats: int) -> float:
     return round(min(runs) / records * 1e6, 1)
 
 
-def validation_costs(lines: Sequence[bytes], repeats: int = 3) -> dict[str, float]:
-    """Microseconds per record, best of ``repeats``, in this process: the whole validation
-    (parse + canonical JSON + signature + dedupe) and the signature check alone."""
+def floor_us_per_record(lines: Sequence[bytes], repeats: int = 3) -> float:
+    """The least any secure consumer must spend per record, measured here: one libsodium
+    Ed25519 verify plus one fast JSON parse (orjson), best of ``repeats``."""
+    import orjson
     from nacl.signing import VerifyKey
 
-    from ingestion.core.validate import Validator
     from ingestion.records import TrustStore, parse_record
 
-    trust = TrustStore.from_dir()
-    keys = trust.raw_keys()
+    keys = TrustStore.from_dir().raw_keys()
     records = [parse_record(line) for line in lines]
     signed = [(VerifyKey(keys[r.producer]), r.signing_bytes(), base64.b64decode(r.signature)) for r in records]
-    return {
-        "validate_us_per_record": _best_us(
-            lambda: Validator(trust).check_all((line, "") for line in lines), len(lines), repeats),
-        "verify_us_per_record": _best_us(
-            lambda: [key.verify(msg, sig) for key, msg, sig in signed], len(lines), repeats),
-    }
-
-
-#: Records timed by validation_costs in a benchmark (best of 3 passes over them)
-VALIDATION_SAMPLE = 500
-
-
-def why_figures(lines: Sequence[bytes], bare: CpuMeter, secure: CpuMeter) -> dict[str, object]:
-    """What explains a silo's ratio: CPU per record of each path (ours, the emulators'), the
-    ceiling that CPU allows on this machine, and validation's own cost per record."""
-    if bare.spent is None or secure.spent is None:
-        raise RuntimeError("both meters must have timed a block")
-    return {"bare_us_per_record": round(bare.spent.wall_s / len(lines) * 1e6, 1),
-            **cpu_figures(bare.spent, secure.spent, len(lines)), **validation_costs(lines[:VALIDATION_SAMPLE])}
+    verify = _best_us(lambda: [key.verify(msg, sig) for key, msg, sig in signed], len(lines), repeats)
+    parse = _best_us(lambda: [orjson.loads(line) for line in lines], len(lines), repeats)
+    return round(verify + parse, 1)

@@ -13,14 +13,17 @@ checkpoint, so a retry or a restart decides exactly as the first attempt did.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import uuid
+
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from encryption.providers.base import KeyProvider
 from ingestion.core.checkpoint import Checkpoint, CheckpointStore
 from ingestion.core.landing import write_deadletters, write_lines
 from lab.storage import ObjectStore
-from ingestion.core.validate import Validator
+from ingestion.core.limits import Rejected, dead_letters
+from ingestion.core.validate import Accepted, Validator
 from ingestion.records import TrustStore
 
 
@@ -45,6 +48,14 @@ class ConsumeStats:
     duplicates: int = 0
     batches: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    #: batches found prepared but never committed at start, and removed (a silo whose landing has
+    #: a second sink, e.g. GCP's BigQuery table, rolls those back before consuming)
+    rolled_back: list[str] = field(default_factory=list)
+
+    @property
+    def received(self) -> int:
+        """Raw records read (Pub/Sub's word for it)."""
+        return self.read
 
     def add(self, result: BatchResult, read: int) -> None:
         """Count one landed batch of ``read`` raw records."""
@@ -68,18 +79,44 @@ class BatchLander:
         dataset: str,
         trust: TrustStore,
         checkpoints: CheckpointStore,
+        sink: Callable[[str, Sequence[Accepted]], None] | None = None,
     ) -> None:
+        """``sink``: a second place the accepted records go (GCP's BigQuery table), called after the
+        batch landed and before the checkpoint, so a failure there rolls the batch back too."""
         self.store = store
         self.provider = provider
         self.silo = silo
         self.dataset = dataset
         self.checkpoints = checkpoints
+        self.sink = sink
         self.checkpoint: Checkpoint = checkpoints.load()
         self.validator = Validator(trust, set(self.checkpoint.accepted_ids), silo=silo)
+
+    def reload(self) -> Checkpoint:
+        """Read the checkpoint again (another process may have moved it) and dedupe against it."""
+        self.checkpoint = self.checkpoints.load()
+        self.validator.seen_ids = set(self.checkpoint.accepted_ids)
+        return self.checkpoint
 
     def position(self, partition: str) -> str | None:
         """The last position checkpointed for a shard/partition (None: start from the oldest)."""
         return self.checkpoint.positions.get(partition)
+
+    def reject(self, rejected: Sequence[Rejected]) -> int:
+        """Land the records the producer could not send (over a size limit, refused by the service)
+        as dead letters, then count them in the checkpoint (land first, as :meth:`land` does).
+
+        They never had a stream position, so their batch is named after this run
+        (``producer-<random>``); the dead letters' positions are ``producer:<input line>``."""
+        if not rejected:
+            return 0
+        write_deadletters(self.store, self.provider, self.silo, f"producer-{uuid.uuid4().hex[:16]}",
+                          dead_letters(rejected))
+        new = self.checkpoint.copy()
+        new.dead_lettered += len(rejected)
+        self.checkpoints.save(new)
+        self.checkpoint = new
+        return len(rejected)
 
     def land(
         self, batch_id: str, items: Sequence[tuple[bytes, str]], positions: Mapping[str, str]
@@ -92,6 +129,8 @@ class BatchLander:
                             [a.line for a in accepted])
             if dead:
                 write_deadletters(self.store, self.provider, self.silo, batch_id, dead)
+            if self.sink is not None:
+                self.sink(batch_id, accepted)
             new = self.checkpoint.copy()
             new.positions.update(positions)
             new.accepted_ids.update(a.record.id for a in accepted)

@@ -61,28 +61,43 @@ class IngestSummary:
         out.update(self.extra)
         return out
 
-    def record_run(self, sent: int, consumed: ConsumeStats, result: VerifyResult, kms_calls: int) -> None:
+    def record_run(self, sent: int, consumed: ConsumeStats, result: VerifyResult, kms_calls: int,
+                   rejected: int = 0, lines: int | None = None, partial: bool = False) -> None:
         """Fill the counts from one run and decide ``verified``.
 
         Verified needs the landing check (``result``) to pass AND the run to account for
-        every record: all that was sent was read, and each record read was either landed
-        or dead-lettered. Accounting failures are added to ``result.errors``.
+        every record: each input line was sent or rejected by the producer (``rejected``:
+        dead-lettered there, e.g. over the service's size limit), all that was sent was
+        read, and each record read was either landed or dead-lettered. Accounting failures
+        are added to ``result.errors``. ``partial``: the consumer stopped early on purpose
+        (``max_batches``), so reading less than was sent is expected.
         """
-        if consumed.read < sent:
+        if lines is not None and sent + rejected != lines:
+            result.errors.append(f"{lines} input records but {sent} sent and {rejected} rejected by the producer")
+        if consumed.read < sent and not partial:
             result.errors.append(f"sent {sent} records but the consumer read only {consumed.read}")
         if consumed.landed + consumed.dead_lettered != consumed.read:
             result.errors.append("some records read were neither landed nor dead-lettered")
         self.sent = sent
         self.landed = consumed.landed
-        self.dead_lettered = consumed.dead_lettered
+        self.dead_lettered = consumed.dead_lettered + rejected
         self.duplicates = consumed.duplicates
         self.batches = consumed.batches
         self.kms_calls = kms_calls
         self.verified = result.verified
         self.extra.update({
             "read": consumed.read,
-            "dead_letter_fields": consumed.reasons,
+            "rejected_by_producer": rejected,
+            "dead_letter_fields": _with_rejected(consumed.reasons, rejected),
             "total_landed_records": result.records,
             "total_landed_batches": result.batches,
             "verify_errors": result.errors[:10],
         })
+
+
+def _with_rejected(reasons: dict[str, int], rejected: int) -> dict[str, int]:
+    """Dead letters per field, the producer's rejections (the whole record: field '') included."""
+    out = dict(reasons)
+    if rejected:
+        out["(record)"] = out.get("(record)", 0) + rejected
+    return out

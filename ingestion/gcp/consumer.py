@@ -26,7 +26,6 @@ import hashlib
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -34,11 +33,11 @@ from google.api_core.retry import Retry
 
 from encryption.providers.base import KeyProvider
 from ingestion.core.checkpoint import Checkpoint, CheckpointStore, checkpoint_key
-from ingestion.core.landing import (
-    batch_id_of, batch_prefix, deadletter_prefix, write_deadletters, write_lines,
-)
-from ingestion.core.validate import Accepted, DeadLetter, Validator
-from ingestion.gcp.gcs_store import GcsStore
+from ingestion.core.landing import batch_id_of, batch_prefix, deadletter_prefix
+from ingestion.core.pipeline import BatchLander, ConsumeStats
+from ingestion.core.plain import PlainLander
+from ingestion.core.validate import Accepted
+from ingestion.gcp.store import GcsStore
 from ingestion.records import Record, TrustStore
 
 COMMITTED = "committed"
@@ -86,20 +85,16 @@ def batch_id_for(message_ids: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(sorted(message_ids)).encode()).hexdigest()[:24]
 
 
-@dataclass
-class ConsumeResult:
-    """What one consumer run did (this run only; totals live in the checkpoint)."""
-
-    received: int = 0
-    landed: int = 0
-    dead_lettered: int = 0
-    duplicates: int = 0
-    batches: int = 0
-    rolled_back: list[str] = field(default_factory=list)
+#: Kept for callers: the GCP consumer reports the shared ingestion.core result type
+ConsumeResult = ConsumeStats
 
 
 class PubSubConsumer:
-    """Consumes one subscription into one silo's GCS landing zone and BigQuery table."""
+    """Consumes one subscription into one silo's GCS landing zone and BigQuery table.
+
+    Validation, landing and the checkpoint are the shared ``BatchLander``'s; this class adds
+    what Pub/Sub needs: pulling, acking, BigQuery as a second sink, and rolling back batches
+    prepared but never committed."""
 
     def __init__(
         self,
@@ -113,28 +108,33 @@ class PubSubConsumer:
         silo: str = "gcp",
         dataset: str = "digits",
         max_messages: int = 500,
+        secure: bool = True,
     ) -> None:
+        """``secure=False``: the benchmark's plain baseline (ingestion.core.plain): raw rows, no seal."""
         self.subscriber = subscriber
         self.subscription = subscription
         self.store = store
-        self.provider = provider
         self.bq = bq
         self.table = table
-        self.trust = trust
         self.silo = silo
         self.dataset = dataset
         self.max_messages = max_messages
         self.checkpoints = CheckpointStore(store, checkpoint_key(silo, subscription.rsplit("/", 1)[-1]))
-        self.checkpoint: Checkpoint = self.checkpoints.load()
+        self.lander: BatchLander = (
+            BatchLander(store, provider, silo, dataset, trust, self.checkpoints, sink=self._insert) if secure
+            else PlainLander(store, silo, dataset, self.checkpoints, sink=self._insert_plain))
         #: test hook: called after a batch is prepared and before it is committed
         self.before_commit: Callable[[str], None] | None = None
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        return self.lander.checkpoint
 
     # -- recovery ------------------------------------------------------------------
 
     def recover(self) -> list[str]:
         """Delete batches (GCS objects and BigQuery rows) that were prepared but never committed."""
-        self.checkpoint = self.checkpoints.load()
-        committed = {b for b, state in self.checkpoint.positions.items() if state == COMMITTED}
+        committed = {b for b, state in self.lander.reload().positions.items() if state == COMMITTED}
         rolled: list[str] = []
         for prefix in (batch_prefix(self.silo, self.dataset), deadletter_prefix(self.silo)):
             for key in list(self.store.list(prefix)):
@@ -167,7 +167,7 @@ class PubSubConsumer:
             return []
         return list(resp.received_messages)
 
-    def handle(self, messages: Sequence[Any], result: ConsumeResult) -> None:
+    def handle(self, messages: Sequence[Any], result: ConsumeStats) -> None:
         """Validate, land, commit and ack one pulled batch; on failure hand the batch back at once.
 
         Without the nack, messages of a batch that failed to land (e.g. Cloud KMS down)
@@ -185,60 +185,49 @@ class PubSubConsumer:
                 pass  # best effort: the ack deadline hands them back anyway
             raise
 
-    def _handle(self, messages: Sequence[Any], result: ConsumeResult) -> None:
+    def _handle(self, messages: Sequence[Any], result: ConsumeStats) -> None:
         items = [(bytes(m.message.data), str(m.message.message_id)) for m in messages]
-        validator = Validator(self.trust, seen_ids=set(self.checkpoint.accepted_ids), silo=self.silo)
-        accepted, dead = validator.check_all(items)
-        duplicates = [d for d in dead if d.is_duplicate]
-        letters = list(dead)  # duplicates too, as on every silo: a replayed id leaves evidence, never vanishes
         batch_id = batch_id_for([position for _, position in items])
-        self._prepare(batch_id, accepted, letters)
-        if self.before_commit is not None and (accepted or letters):
-            self.before_commit(batch_id)
-        if accepted or letters:
-            nxt = self.checkpoint.copy()
-            nxt.positions[batch_id] = COMMITTED
-            nxt.accepted_ids.update(a.record.id for a in accepted)
-            nxt.dead_lettered += len(letters)
-            nxt.batches += 1 if accepted else 0
-            self.checkpoints.save(nxt)
-            self.checkpoint = nxt
+        # duplicates are dead-lettered too, as on every silo: a replayed id leaves evidence, never vanishes
+        landed = self.lander.land(batch_id, items, {batch_id: COMMITTED})
         self.subscriber.acknowledge(
             request={"subscription": self.subscription, "ack_ids": [m.ack_id for m in messages]}, timeout=30
         )
-        result.received += len(messages)
-        result.landed += len(accepted)
-        result.dead_lettered += len(letters)
-        result.duplicates += len(duplicates)
-        result.batches += 1 if accepted else 0
+        result.add(landed, len(messages))
 
-    def _prepare(self, batch_id: str, accepted: Sequence[Accepted], letters: Sequence[DeadLetter]) -> None:
-        if letters:
-            write_deadletters(self.store, self.provider, self.silo, batch_id, letters)
-        if not accepted:
-            return
-        records = [a.record for a in accepted]
-        write_lines(self.store, self.provider, self.silo, self.dataset, batch_id, [a.line for a in accepted])
-        rows = [to_row(r, batch_id) for r in records]
-        try:
-            errors = self.bq.insert_rows_json(
-                self.table, rows, row_ids=[r.id for r in records], retry=BQ_RETRY, timeout=BQ_DEADLINE_S
-            )
-        except gexc.GoogleAPIError as exc:
-            raise LandingError(f"BigQuery insert of batch {batch_id} failed: {type(exc).__name__}") from None
-        if errors:
-            raise LandingError(f"BigQuery rejected {len(errors)} row(s) of batch {batch_id}")
+    def _insert_plain(self, batch_id: str, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.bq.insert_rows_json(self.table, [{**r, "batch_id": batch_id} for r in rows],
+                                     retry=BQ_RETRY, timeout=BQ_DEADLINE_S)
 
-    def run(self, expected: int | None = None, idle_timeout_s: float = 3.0, progress: Any = None,
-            follow: Callable[[], bool] | None = None) -> ConsumeResult:
+    def _insert(self, batch_id: str, accepted: Sequence[Accepted]) -> None:
+        """The second sink (BatchLander calls it after GCS, before the checkpoint): BigQuery rows."""
+        if accepted:
+            records = [a.record for a in accepted]
+            rows = [to_row(r, batch_id) for r in records]
+            try:
+                errors = self.bq.insert_rows_json(
+                    self.table, rows, row_ids=[r.id for r in records], retry=BQ_RETRY, timeout=BQ_DEADLINE_S
+                )
+            except gexc.GoogleAPIError as exc:
+                raise LandingError(f"BigQuery insert of batch {batch_id} failed: {type(exc).__name__}") from None
+            if errors:
+                raise LandingError(f"BigQuery rejected {len(errors)} row(s) of batch {batch_id}")
+        if self.before_commit is not None:
+            self.before_commit(batch_id)
+
+    def run(self, expected: int | Callable[[], int | None] | None = None, idle_timeout_s: float = 3.0,
+            progress: Callable[[int], None] | None = None, follow: Callable[[], bool] | None = None) -> ConsumeStats:
         """Recover, then pull until ``expected`` messages were handled or nothing came for idle_timeout_s.
 
-        ``follow``: while it returns True (e.g. "the publisher is still sending"), an idle
+        ``expected`` may be a function (None while unknown, e.g. until the publisher knows how many
+        it sent). ``follow``: while it returns True (e.g. "the publisher is still sending"), an idle
         subscription is polled again instead of given up — the consumer runs alongside the publisher.
         """
-        result = ConsumeResult(rolled_back=self.recover())
+        result = ConsumeStats(rolled_back=self.recover())
         idle_since = time.monotonic()
-        while expected is None or result.received < expected:
+        target = expected if callable(expected) else (lambda: expected)
+        while (goal := target()) is None or result.received < goal:
             following = follow is not None and follow()  # read before pulling: nothing can slip past
             messages = self.pull()
             if not messages:
@@ -250,6 +239,6 @@ class PubSubConsumer:
                 continue
             self.handle(messages, result)
             if progress is not None:
-                progress.update(len(messages))
+                progress(len(messages))
             idle_since = time.monotonic()
         return result

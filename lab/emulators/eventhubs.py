@@ -20,7 +20,7 @@ with ``Endpoint=sb://127.0.0.1:PORT;...;UseDevelopmentEmulator=true;EntityPath=H
   service; with a JWT, a sender link also needs the principal to hold
   ``Microsoft.EventHub/namespaces/messages/send/action`` and a receiver link
   ``.../receive/action`` (the AMQP form of a 403), from the operator's assignment
-  file and the role documents in ``ingestion/azure/roles``. Without ``--jwks``
+  file and the role documents in ``ingestion/azure/iam``. Without ``--jwks``
   only SAS tokens are accepted.
 - ``$management`` READ of hub properties and partition properties.
 - Partitions with sequence numbers, byte offsets and enqueued times; batches
@@ -734,7 +734,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--key-name", default=FAKE_KEY_NAME, help="SAS policy name tokens must use")
     parser.add_argument("--jwks", type=Path, help="the identity emulator's JWKS file (JWTs refused without it)")
     parser.add_argument("--assignments", type=Path, help="operator's role assignments (JSON), with --jwks")
-    parser.add_argument("--roles-dir", type=Path, help="role documents (ingestion/azure/roles), with --jwks")
+    parser.add_argument("--roles-dir", type=Path, help="role documents (ingestion/azure/iam), with --jwks")
     args = parser.parse_args(argv)
     if not args.hub:
         parser.error("give at least one --hub NAME:PARTITIONS")

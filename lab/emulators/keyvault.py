@@ -12,7 +12,7 @@ subset the lab uses, with Key Vault's wire shapes:
   (``Microsoft.KeyVault/vaults/keys/wrap/action``, ``.../keys/update/action`` to
   enable or disable, ``.../keys/rotate/action``, ...), granted to the token's
   principal by the operator's assignment file through the role documents in
-  ``ingestion/azure/roles``; otherwise 403 ``ForbiddenByRbac``. Enabling, disabling
+  ``ingestion/azure/iam``; otherwise 403 ``ForbiddenByRbac``. Enabling, disabling
   and rotating are therefore key-admin operations (Key Vault Crypto Officer);
 - create RSA key, get (latest or a version), list versions, rotate,
   enable/disable a version (PATCH attributes.enabled: a disabled version refuses
@@ -336,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, help="persist keys here (0600 file); default: memory only")
     parser.add_argument("--jwks", type=Path, required=True, help="the identity emulator's published JWKS (file)")
     parser.add_argument("--assignments", type=Path, required=True, help="operator's role assignments (JSON)")
-    parser.add_argument("--roles-dir", type=Path, required=True, help="role documents (ingestion/azure/roles)")
+    parser.add_argument("--roles-dir", type=Path, required=True, help="role documents (ingestion/azure/iam)")
     args = parser.parse_args(argv)
     for path in (args.cert, args.key, args.assignments):
         if not path.is_file():

@@ -5,7 +5,7 @@ Set-up writes, once, under the lab's state folder (git-ignored, 0700):
 - one RSA signing key per token issuer (the Azure identity emulator, the GCP metadata
   emulator), 0600, with its public JWKS beside it;
 - one assignment file per cloud naming the principals and the identities whose role
-  documents they hold (``ingestion/azure/roles/<identity>.json``,
+  documents they hold (``ingestion/azure/iam/<identity>.json``,
   ``ingestion/gcp/iam/<identity>.json``).
 
 The resource emulators authorise from these files and the role documents only; a token
@@ -24,7 +24,7 @@ from pathlib import Path
 from lab.config import settings
 from lab.paths import REPO_ROOT
 
-AZURE_ROLES_DIR = REPO_ROOT / "ingestion" / "azure" / "roles"
+AZURE_ROLES_DIR = REPO_ROOT / "ingestion" / "azure" / "iam"
 GCP_IAM_DIR = REPO_ROOT / "ingestion" / "gcp" / "iam"
 PIPELINE_IDENTITIES = ("producer", "consumer", "trainer")
 ADMIN_IDENTITY = "keyadmin"

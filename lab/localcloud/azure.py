@@ -7,7 +7,7 @@ variables. TLS stays verified: clients pass ``LAB_AZURE_CA_BUNDLE`` (the lab CA,
 only set here, i.e. only for the local run) as the SDK's ``connection_verify``.
 Endpoints the SDKs have no standard variable for are exported as ``LAB_AZURE_*``;
 in real mode (``LAB_AZURE_MODE=real``) none of this runs and the endpoints come
-from ``lab.config`` fields instead (see ``ingestion/azure/endpoints.py``).
+from ``lab.config`` fields instead (see ``ingestion/azure/clients.py``).
 """
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ CONTROLS = (
     "bucket / storage encryption", "private endpoints (VPC endpoints / Private Link / Private Service Connect)",
     "managed identity", "CMEK (service-side encryption under your key)", "TLS", "public access block",
     "bucket policy (TLS-only, SSE-KMS-only)", "key rotation", "signature verification of records",
-    "schema validation",
+    "schema validation", "record and request size limits",
 )
 REF = re.compile(r"`(tests/[\w/]+\.py)::(\w+)`")
 VERDICT = re.compile(r"^\*\*(emulator|project|real only)\*\*")
@@ -167,7 +167,7 @@ def azure_env() -> Iterator[None]:
 def test_azurite_accepts_an_unknown_encryption_scope(azure_env: None) -> None:
     from azure.storage.blob import ContainerClient
 
-    from ingestion.azure.endpoints import azure_endpoints, credential
+    from ingestion.azure.clients import azure_endpoints, credential
 
     ep = azure_endpoints()
     container = ContainerClient(ep.blob_url, f"fidelity-{uuid.uuid4().hex[:8]}", credential=credential(),

@@ -17,7 +17,7 @@ import pytest
 from encryption.providers.azure_keyvault import AzureKeyVaultProvider
 from ingestion import samples
 from ingestion.azure.consumer import EventHubConsumer
-from ingestion.azure.endpoints import credential
+from ingestion.azure.clients import credential
 from ingestion.azure.ingest import Silo, reset
 from ingestion.azure.producer import EventHubProducer
 from ingestion.azure.provision import provision

@@ -18,7 +18,7 @@ from encryption.errors import KeyServiceError
 from encryption.providers import gcp_kms
 from encryption.providers.gcp_kms import GcpKmsProvider
 from ingestion.gcp.clients import GcpNames
-from ingestion.gcp.pipeline import GcpSilo, verify_silo
+from ingestion.gcp.ingest import GcpSilo, verify_silo
 from ingestion.gcp.producer import publish_lines
 from ingestion.records import TrustStore
 from ingestion.samples import default_producer, generate_records

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.aws import policies, provision
+from ingestion.aws import iam, provision
 from lab.config import LabSettings, settings
 
 from .hcl import Module, module
@@ -62,13 +62,13 @@ def test_policies_are_the_files_the_code_lints(aws: Module) -> None:
     assert 'templatefile("${local.policy_dir}/bucket.json"' in bucket_policy
     role_policy = aws.resource("aws_iam_role_policy", "silo")
     assert 'templatefile("${local.policy_dir}/${each.key}.json"' in role_policy["policy"]
-    assert aws.locals["roles"] == "${toset([" + ", ".join(f'"{r}"' for r in policies.ROLES) + "])}"
+    assert aws.locals["roles"] == "${toset([" + ", ".join(f'"{r}"' for r in iam.ROLES) + "])}"
     policy_dir = str(aws.locals["policy_dir"]).replace("${path.module}", str(aws.path))
-    assert Path(policy_dir).resolve() == policies.HERE
+    assert Path(policy_dir).resolve() == iam.HERE
     # every ${PLACEHOLDER} of every template is given a value by the Terraform
     given = set(re.findall(r"(\w+) = ", role_policy["policy"]))
-    for role in policies.ROLES:
-        wanted = set(re.findall(r"\$\{(\w+)\}", (policies.HERE / f"{role}.json").read_text()))
+    for role in iam.ROLES:
+        wanted = set(re.findall(r"\$\{(\w+)\}", (iam.HERE / f"{role}.json").read_text()))
         assert wanted <= given, (role, wanted - given)
 
 

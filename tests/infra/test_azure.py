@@ -1,4 +1,4 @@
-"""infra/azure names the hub, container and key of lab/config.py and assigns the roles of ingestion/azure/roles/."""
+"""infra/azure names the hub, container and key of lab/config.py and assigns the roles of ingestion/azure/iam/."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ from lab.config import LabSettings
 
 from .hcl import Module, module
 
-ROLES_DIR = Path(provision.__file__).resolve().parent / "roles"
+ROLES_DIR = Path(provision.__file__).resolve().parent / "iam"
 DEFAULTS = {  # Terraform variable -> lab/config.py field
     "eventhub_name": "azure_eventhub_name",
     "eventhub_partitions": "azure_eventhub_partitions",

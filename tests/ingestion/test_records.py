@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ingestion import samples
 from ingestion.records import (
-    MAX_RECORD_BYTES, Record, RecordError, TrustStore, parse_record, producer_signing_key, sign_record,
+    MAX_RECORD_BYTES, Record, RecordError, TrustStore, canonical_json, parse_record, producer_signing_key,
+    sign_record,
 )
 
 
@@ -112,7 +113,51 @@ def test_canonical_forms_match_signing_bytes_and_to_json(good: Record, timestamp
     signed, line = record.canonical_forms()
     assert signed == record.signing_bytes()
     assert line == record.to_json().encode()
-    assert line == json.dumps(record.model_dump(), sort_keys=True, separators=(",", ":")).encode()
+    assert json.loads(line) == record.model_dump()  # standard JSON, the same values
+
+
+def test_the_canonical_encoding_is_pinned() -> None:
+    """The specification in canonical_json's docstring, byte for byte."""
+    body = {"b": [1e-05, 1e16, 0.1, 3, -0.0], "a": "z\u00e9\u2028\"\\\n", "\u00e9": 1}
+    assert canonical_json(body) == ('{"a":"z\u00e9\u2028\\"\\\\\\n","b":[0.00001,1e+16,0.1,3,-0.0],"\u00e9":1}').encode()
+
+
+@pytest.mark.parametrize("features", [[1e-05, 0.5], [1e-300, 2.5e-08, 1e16]])
+@pytest.mark.parametrize("text", ["plain", "caf\u00e9 \u2603 \U0001f600"])
+def test_signer_and_verifier_agree_on_non_ascii_and_small_floats(features: list[float], text: str) -> None:
+    """Signed by the producer's code, sent as the canonical line, parsed and verified by the consumer's."""
+    key = Ed25519PrivateKey.generate()
+    trust = TrustStore({"agree-producer": key.public_key()}, {"agree-producer": "aws"})
+    unsigned = Record(id="agree-1", silo="aws", producer="agree-producer", timestamp="2026-11-25T10:00:00+00:00",
+                      features=features, label=1)
+    signed = sign_record(unsigned, key)
+    line = signed.to_json().encode()
+    received = parse_record(line)
+    assert received.features == features
+    assert trust.verify(received) == line
+    # non-ASCII text can only sit in fields the contract leaves free; the encoder treats it the same
+    assert canonical_json({"t": text, "f": features}) == canonical_json(json.loads(canonical_json({"f": features, "t": text})))
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"id":"a\\n","silo":"aws","producer":"p","timestamp":"2026-11-25T10:00:00+00:00","features":[1],"label":1}',
+    b'{"id":"a..b","silo":"aws","producer":"p","timestamp":"2026-11-25T10:00:00+00:00","features":[1],"label":1}',
+    b'{"id":"a","silo":"aws","producer":"p","timestamp":"2026-11-25T10:00:00","features":[1],"label":1}',
+    b'{"id":"a","silo":"aws","producer":"p","timestamp":"2026-11-25T10:00:00+00:00","features":[1e999],"label":1}',
+    b'{"id":"a","silo":"aws","producer":"p","timestamp":"2026-11-25T10:00:00+00:00","features":[1],"label":"1"}',
+    b'{"id":"a","silo":"aws","producer":"p","timestamp":"2026-11-25T10:00:00+00:00","features":[1],"label":1,"x":0}',
+])
+def test_fast_path_decides_as_pydantic_does(raw: bytes) -> None:
+    """msgspec's fast path never accepts what pydantic refuses, nor changes what it accepts."""
+    try:
+        expected: object = Record.model_validate(json.loads(raw)).model_dump()
+    except (ValueError, TypeError):
+        expected = "refused"
+    try:
+        got: object = parse_record(raw).model_dump()
+    except RecordError:
+        got = "refused"
+    assert got == expected
 
 
 def test_samples_are_deterministic_and_silos_disjoint() -> None:

@@ -1,7 +1,7 @@
 """Least privilege for Azure and GCP identities, checked on their documents (the emulators enforce no RBAC/IAM).
 
 Azurite, the Event Hubs and Key Vault emulators and the GCP emulators accept any
-caller, so the roles in ingestion/azure/roles/*.json and ingestion/gcp/iam/*.json are
+caller, so the roles in ingestion/azure/iam/*.json and ingestion/gcp/iam/*.json are
 checked here as data: every granted operation (Azure wildcards expanded against the
 provider operations below) must be on the identity's allow-list — derived from the
 SDK calls its code makes (table NEEDS) — or on a short list of named, reasoned
@@ -23,7 +23,7 @@ import pytest
 from lab.paths import REPO_ROOT
 from tests.faults.tally import count
 
-AZ_DIR, GCP_DIR, AWS_DIR = (REPO_ROOT / p for p in ("ingestion/azure/roles", "ingestion/gcp/iam", "ingestion/aws/policies"))
+AZ_DIR, GCP_DIR, AWS_DIR = (REPO_ROOT / p for p in ("ingestion/azure/iam", "ingestion/gcp/iam", "ingestion/aws/iam"))
 IDENTITIES = ("producer", "consumer", "trainer")
 EH, BLOB, KV = "Microsoft.EventHub/namespaces/", "Microsoft.Storage/storageAccounts/blobServices/", "Microsoft.KeyVault/vaults/keys/"
 

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ingestion.aws import policies
+from ingestion.aws import iam as policies
 from lab.localcloud.aws import FAKE_AWS_ACCESS_KEY_ID, FAKE_AWS_SECRET_ACCESS_KEY, MotoServer
 
 SETUP_CALLS = 8  # create_stream, create_bucket, 2 x (create_user, put_user_policy, create_access_key)

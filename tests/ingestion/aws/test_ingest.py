@@ -71,4 +71,4 @@ def test_script_by_path(clean_aws: str, tmp_path: Path) -> None:
     assert missing.returncode == 1 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr
     bad_arg = subprocess.run([sys.executable, str(SCRIPT), "--records", "0"], capture_output=True, text=True,
                              env=env, timeout=120, check=False)
-    assert bad_arg.returncode == 2 and "must be >= 1" in bad_arg.stderr
+    assert bad_arg.returncode == 2 and "must be between 1 and" in bad_arg.stderr

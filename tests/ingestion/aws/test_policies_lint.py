@@ -5,23 +5,23 @@ import json
 
 import pytest
 
-from ingestion.aws import policies
+from ingestion.aws import iam
 
 parliament = pytest.importorskip("parliament", reason="parliament needs setuptools<81 (pkg_resources)")
 
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
-@pytest.mark.parametrize("role", policies.ROLES)
+@pytest.mark.parametrize("role", iam.ROLES)
 def test_role_policies_have_no_findings(role: str) -> None:
-    doc = policies.role_policy(role, account="123456789012", region="us-east-1",
+    doc = iam.role_policy(role, account="123456789012", region="us-east-1",
                                stream="secure-ai-lab-aws-records", key_id=KEY_ID, bucket="lab-bucket")
     findings = parliament.analyze_policy_string(json.dumps(doc)).findings
     assert [(f.issue, f.detail) for f in findings] == []
 
 
 def test_bucket_policy_has_no_findings() -> None:
-    doc = policies.bucket_policy("lab-bucket", f"arn:aws:kms:us-east-1:123456789012:key/{KEY_ID}")
+    doc = iam.bucket_policy("lab-bucket", f"arn:aws:kms:us-east-1:123456789012:key/{KEY_ID}")
     findings = parliament.analyze_policy_string(json.dumps(doc), ignore_private_auditors=True).findings
     assert [(f.issue, f.detail) for f in findings] == []
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from ingestion.aws import policies
+from ingestion.aws import iam
 from ingestion.aws.clients import client
 from ingestion.aws.provision import provision
 
@@ -42,14 +42,14 @@ def test_objects_land_with_sse_kms_under_the_landing_key(silo) -> None:  # type:
 
 
 def test_policies_render_with_real_names_and_no_wildcards() -> None:
-    for role in policies.ROLES:
-        doc = policies.role_policy(role, account="123456789012", region="eu-west-1", stream="st",
+    for role in iam.ROLES:
+        doc = iam.role_policy(role, account="123456789012", region="eu-west-1", stream="st",
                                    key_id="k-1", bucket="bk")
         text = json.dumps(doc)
         assert "${" not in text and '"*"' not in text and "kinesis:*" not in text and "s3:*" not in text
         assert all(s["Effect"] == "Allow" for s in doc["Statement"])
     with pytest.raises(ValueError):
-        policies.role_policy("admin", account="1", region="r", stream="s", key_id="k", bucket="b")
-    bucket = policies.bucket_policy("bk", "arn:aws:kms:eu-west-1:123456789012:key/k-1")
+        iam.role_policy("admin", account="1", region="r", stream="s", key_id="k", bucket="b")
+    bucket = iam.bucket_policy("bk", "arn:aws:kms:eu-west-1:123456789012:key/k-1")
     assert {s["Sid"] for s in bucket["Statement"]} == {
         "DenyInsecureTransport", "DenyUploadsNotSseKms", "DenyUploadsUnderAnotherKey"}

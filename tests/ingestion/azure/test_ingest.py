@@ -11,9 +11,9 @@ from azure.identity import DefaultAzureCredential
 from encryption.envelope import decrypt
 from encryption.errors import EnvelopeError
 from ingestion import samples
-from ingestion.azure.blobstore import BlobStore
+from ingestion.azure.store import BlobStore
 from ingestion.azure.consumer import EventHubConsumer
-from ingestion.azure.endpoints import azure_endpoints, credential
+from ingestion.azure.clients import azure_endpoints, credential
 from ingestion.azure.ingest import Silo, run_ingest
 from ingestion.azure.producer import EventHubProducer
 from ingestion.core.landing import batch_prefix, context, deadletter_prefix, read_batches

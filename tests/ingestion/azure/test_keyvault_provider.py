@@ -6,7 +6,7 @@ import pytest
 from encryption.envelope import decrypt, encrypt
 from encryption.errors import DecryptionFailed, EnvelopeError, KeyServiceError
 from encryption.providers.azure_keyvault import AzureKeyVaultProvider
-from ingestion.azure.endpoints import azure_endpoints
+from ingestion.azure.clients import azure_endpoints
 from ingestion.azure.provision import ensure_key, key_client
 from lab.localcloud import LocalCloud
 

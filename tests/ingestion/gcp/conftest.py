@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from ingestion.gcp.clients import GcpNames
-from ingestion.gcp.pipeline import GcpSilo
+from ingestion.gcp.ingest import GcpSilo
 from lab.config import settings
 
 

@@ -30,4 +30,4 @@ def test_script_help_and_bad_argument():
     ok = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0 and "--records" in ok.stdout
     bad = subprocess.run([sys.executable, str(script), "--records", "0"], capture_output=True, text=True, timeout=60)
-    assert bad.returncode != 0 and "must be >= 1" in bad.stderr
+    assert bad.returncode != 0 and "must be between 1 and" in bad.stderr

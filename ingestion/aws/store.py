@@ -1,7 +1,7 @@
 """S3 as an ingestion.core ObjectStore (real boto3 S3 API; moto locally).
 
 Every put names SSE-KMS and the landing key explicitly, so it satisfies the
-bucket policy that denies any other upload in real AWS (policies/bucket.json).
+bucket policy that denies any other upload in real AWS (iam/bucket.json).
 """
 from __future__ import annotations
 
@@ -17,12 +17,16 @@ from lab.storage import check_key
 class S3Store:
     """ObjectStore over one bucket (optionally under a key prefix)."""
 
-    def __init__(self, bucket: str, kms_key_arn: str, s3: Any | None = None) -> None:
+    def __init__(self, bucket: str, kms_key_arn: str | None, s3: Any | None = None) -> None:
+        """``kms_key_arn=None``: puts name no SSE — only the benchmark's plain baseline does that."""
         self.bucket = bucket
         self.kms_key_arn = kms_key_arn
         self.s3 = s3 or client("s3")
 
     def put(self, key: str, data: bytes) -> None:
+        if self.kms_key_arn is None:
+            self.s3.put_object(Bucket=self.bucket, Key=check_key(key), Body=data)
+            return
         self.s3.put_object(
             Bucket=self.bucket, Key=check_key(key), Body=data,
             ServerSideEncryption="aws:kms", SSEKMSKeyId=self.kms_key_arn, BucketKeyEnabled=True,

@@ -39,3 +39,10 @@ class GcsStore:
             self.bucket.blob(check_key(key)).delete(timeout=30)
         except gexc.NotFound:
             pass
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under prefix; return how many (a reset)."""
+        names = list(self.list(prefix))
+        for name in names:
+            self.delete(name)
+        return len(names)

@@ -1,0 +1,19 @@
+"""The cost-of-security benchmark runs both legs on moto and reports its figures (one tiny round)."""
+from __future__ import annotations
+
+from ingestion import samples
+from ingestion.aws.ingest import Adapter
+from ingestion.core.bench import compare
+
+
+def test_secure_vs_plain_compare_reports_figures(clean_aws: str) -> None:
+    lines = [r.to_json().encode() for r in samples.generate_records("aws", 60, seed=2)]
+    figures = compare(lambda secure: Adapter(with_vpc=False, secure=secure), lines, rounds=1)
+    assert figures["verified"] is True and figures["rounds"] == 1 and figures["records"] == 60
+    assert figures["secure_vs_plain_ratio"] > 0 and figures["floor_us_per_record"] > 0
+    assert figures["kms_calls"] >= 1  # the warm-up fetched the data key, and it counts
+    plain = Adapter(with_vpc=False, secure=False)
+    plain.provision()
+    head = plain.connected.store.s3.head_object(Bucket=plain.connected.resources.bucket,
+                                                Key=next(plain.store.list("raw/")))
+    assert head.get("ServerSideEncryption") != "aws:kms"  # the baseline really has SSE off
