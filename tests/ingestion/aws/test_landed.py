@@ -9,9 +9,11 @@ from ingestion.landed import read_landed
 from ingestion.quarantine import Quarantine, write_quarantine
 from ingestion.records import TrustStore
 from lab.cli import LabError
+from lab.trust import ensure_enrolled
 
 
 def _land(clean: int, stolen: int) -> list[str]:
+    ensure_enrolled("aws-producer-b", "aws")  # the second producer is trusted until it is revoked
     good = samples.generate_records("aws", clean, seed=1)
     bad = samples.generate_records("aws", stolen, seed=2, producer="aws-producer-b")
     bad = [r.model_copy(update={"id": r.id + "-b"}) for r in bad]
