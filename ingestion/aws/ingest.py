@@ -136,8 +136,13 @@ class Adapter(core_run.AdapterBase):
     def key_state(self) -> dict[str, Any]:
         from encryption.rotation import rotation_status
 
+        from ingestion.aws.provision import KEY_ROTATION_DAYS
+
         res = self.connected.resources
-        return {"service": "AWS KMS", "key": res.key_arn, **rotation_status(client("kms"), res.key_arn)}
+        status = rotation_status(client("kms"), res.key_arn)
+        if status["period_days"] is None:  # moto 5.2.5 stores rotation on/off but no period (fidelity table)
+            status["period_days_requested"] = KEY_ROTATION_DAYS
+        return {"service": "AWS KMS", "key": res.key_arn, **status}
 
 
 def run_ingest(

@@ -36,3 +36,13 @@ def test_ensure_key_turns_rotation_back_on(clean_aws: str) -> None:
     assert rotation_status(kms, key_id)["enabled"] is False
     assert ensure_key(kms, "alias/rotation-repair")[0] == key_id  # found, not created again
     assert rotation_status(kms, key_id)["enabled"] is True
+
+
+def test_the_silo_key_state_names_the_rotation_period(clean_aws: str) -> None:
+    """What the scenario report prints: rotation on, and the period (read back, or the one requested
+    where moto returns none) instead of ``period_days=None``."""
+    from ingestion import silos
+
+    state = silos.key_state("aws")
+    assert state["enabled"] is True
+    assert (state["period_days"] or state.get("period_days_requested")) == KEY_ROTATION_DAYS
