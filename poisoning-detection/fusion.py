@@ -67,6 +67,8 @@ def fuse(ctx: Context, results: dict[str, DetectorResult]) -> Fused:
         # no more disagreements than clean data shows: ambiguous samples, not an attack
         individual = np.zeros_like(individual)
     flagged = group | individual
+    # BEGIN SOLUTION ex09
     group_risk = float(ac.scores[group].max()) if group.any() else 0.0
     ind_risk = float(np.clip((ind_only - CLEAN_INDIVIDUAL_SHARE) / 0.04, 0.0, 1.0))
     return Fused(scores, flagged, group, individual, round(max(group_risk, ind_risk), 4))
+    # END SOLUTION ex09
