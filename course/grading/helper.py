@@ -41,7 +41,10 @@ def _readback(args: Any) -> dict[str, Any]:
     key = serialization.load_pem_public_key(truth["public_key_pem"].encode())
     trust = TrustStore({truth["producer"]: key})  # type: ignore[dict-item]
     ids = truth["valid"] + [h["id"] for h in truth["hostile"]]
-    return read_back(args.silo, args.dataset, trust, ids)
+    from lab.localcloud import local_cloud
+
+    with local_cloud(args.silo):  # the emulators the grader started: endpoints and test credentials
+        return read_back(args.silo, args.dataset, trust, ids)
 
 
 def _model(args: Any) -> dict[str, Any]:
