@@ -25,7 +25,7 @@ def _scan(session: Session, name: str, kind: str, seed: int) -> tuple[dict[str, 
     data, report = session.work / f"{name}.npz", session.work / f"{name}-report.json"
     truth = session.helper("poison", "--seed", str(seed), "--kind", kind, "--out", str(data))
     proc = session.run(["poisoning-detection/detect.py", "--data", str(data), "--out", str(report), "--quiet"],
-                       timeout=300)
+                       timeout=900)
     try:
         rep = json.loads(report.read_text()) if report.is_file() else {}
     except ValueError:

@@ -30,7 +30,7 @@ def observe(session: Session) -> dict[str, Any]:
                   f"reconstruction-threshold=2 dp=true dp-level=client noise-multiplier={noise_multiplier(session)} "
                   f"delta={DELTA} clipping-norm=4.0 clipping-range=8.0 mode=fedavg signer=local seed={session.seed % 10_000} "
                   f"out-dir={out}")
-        proc = session.run(["federated-learning/run.py", "--config", config, "--json"], timeout=480)
+        proc = session.run(["federated-learning/run.py", "--config", config, "--json"], timeout=900)
         facts = session.helper("model", "--dir", str(out), "--public-key", key["public_key"])
         report_file = out / "fl_run.json"
         try:

@@ -38,7 +38,7 @@ def observe(session: Session, silo: str) -> dict[str, Any]:
         truth = session.helper("records", "--silo", silo, "--seed", str(seed), "--out", str(lines))
         dataset = f"grade{seed % 1_000_000:06d}"
         script, *extra = SCRIPTS[silo]
-        proc = session.run([script, "--source", str(lines), "--dataset", dataset, "--json", *extra], timeout=300)
+        proc = session.run([script, "--source", str(lines), "--dataset", dataset, "--json", *extra], timeout=600)
         truth_file.write_text(json.dumps(truth))  # only now: the copy never sees which record is which
         back = session.helper("readback", "--silo", silo, "--dataset", dataset, "--truth", str(truth_file))
         claimed = last_json(proc.stdout) or {}

@@ -23,7 +23,7 @@ def _run_all(session: Session) -> dict[str, list[Item]]:
     shutil.copytree(PROBES, folder, dirs_exist_ok=True)
     report = session.work / "probes.xml"
     proc = session.run(["-m", "pytest", str(folder), "-c", str(folder / "pytest.ini"), "--rootdir", str(folder),
-                        "-q", f"--junitxml={report}"], timeout=300)
+                        "-q", f"--junitxml={report}"], timeout=900)
     if not report.is_file():
         raise RuntimeError(f"the probe tests did not run: {why(proc)}")
     found: dict[str, list[Item]] = {ex: [] for ex in EXERCISES}

@@ -15,7 +15,7 @@ CTX = {"silo": "aws", "dataset": "grade", "batch": "b0001"}
 
 
 def _cli(session: Session, *args: str) -> str:
-    proc = session.run(["-m", "encryption", *args], timeout=120)
+    proc = session.run(["-m", "encryption", *args], timeout=300)
     return "" if proc.returncode == 0 else why(proc)
 
 

@@ -81,7 +81,7 @@ class Session:
         """``python ARGV`` in the copy (its scripts, its modules)."""
         return _run(argv, self.repo, self.copy_env, timeout)
 
-    def helper(self, *argv: str, timeout: float = 300) -> dict[str, Any]:
+    def helper(self, *argv: str, timeout: float = 900) -> dict[str, Any]:
         """The grader's own helper (``course.grading.helper``) on the shared state; its JSON result."""
         proc = _run(["-m", "course.grading.helper", *argv], REPO_ROOT, self.grader_env, timeout)
         result = last_json(proc.stdout)

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lab.paths import REPO_ROOT
+
+pytestmark = pytest.mark.slow  # three interpreters that import torch and the Flower app
 
 WRITE = """
 import sys
@@ -22,7 +26,7 @@ write_model(Path(sys.argv[1]) / "fl_global.model", task.get_weights(task.new_mod
 def _py(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAB_")} | {"LAB_STATE_DIR": str(state)}
     return subprocess.run([sys.executable, *args], cwd=REPO_ROOT, env=env, text=True, capture_output=True,
-                          timeout=300, check=False)
+                          timeout=900, check=False)
 
 
 def _open(state: Path, folder: Path, key: str) -> dict:
