@@ -40,25 +40,28 @@ def _risk(rep: dict[str, Any]) -> float | None:
 
 @check("detect:poisoned-sets")
 def poisoned_sets(session: Session) -> list[Item]:
-    """Flags and risk on a backdoored set and a clean one, scored against the grader's truth."""
+    """Flags on a backdoored set, and a risk score that tells it from a clean one, against the grader's truth."""
     items: list[Item] = []
+    risks: list[float | None] = []
     for n in range(1, POISONED_SETS + 1):
         truth, rep, status = _scan(session, f"poisoned-{n}", "backdoor", session.seed + 10 * n)
         poison = set(truth["poisoned"])
         flagged = {str(f) for f in rep.get("flagged", [])} if isinstance(rep.get("flagged"), list) else set()
         hit = len(flagged & poison)
         recall, precision = hit / max(len(poison), 1), hit / max(len(flagged), 1)
-        risk = _risk(rep)
+        risks.append(_risk(rep))
         label = f"backdoor {truth['source']}->{truth['target']} at {truth['rate']:.0%}"
         evidence = (f"{len(poison)} poisoned, {len(flagged)} flagged, recall {recall:.2f}, precision {precision:.2f}, "
-                    f"risk {risk}" if rep else status)
+                    f"risk {risks[-1]}" if rep else status)
         items.append(Item(f"{label}: flags find the poison", bool(rep) and recall >= MIN_RECALL
                           and precision >= MIN_PRECISION, evidence))
-        items.append(Item(f"{label}: risk >= {RISK}", risk is not None and risk >= RISK, f"risk {risk}"))
     truth, rep, status = _scan(session, "clean", "clean", session.seed + 30)
     flagged = rep.get("flagged", []) if isinstance(rep.get("flagged"), list) else []
-    risk = _risk(rep)
-    items.append(Item(f"clean set: risk < {RISK} and few flags", bool(rep) and risk is not None and risk < RISK
-                      and len(flagged) <= CLEAN_FLAG_SHARE * truth["n"],
-                      f"risk {risk}, {len(flagged)} flagged of {truth['n']}" if rep else status))
+    clean_risk = _risk(rep)
+    # one item: a constant "high risk" (or a report that never flags) must not earn anything
+    ok = (bool(rep) and clean_risk is not None and clean_risk < RISK and len(flagged) <= CLEAN_FLAG_SHARE * truth["n"]
+          and all(r is not None and r >= RISK for r in risks))
+    items.append(Item(f"risk >= {RISK} on poison, < {RISK} on clean data (<= {CLEAN_FLAG_SHARE:.0%} flagged)", ok,
+                      f"poisoned risk {risks}, clean risk {clean_risk}, {len(flagged)} of {truth['n']} clean flagged"
+                      if rep else status))
     return items
