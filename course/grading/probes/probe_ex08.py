@@ -20,7 +20,7 @@ def test_ex08_sound_configurations_load(change) -> None:
 
 
 @pytest.mark.parametrize(("change", "names"), [
-    ({"num-shares": 4}, "num-shares"),
+    ({"num-shares": 4, "reconstruction-threshold": 3}, "num-shares"),
     ({"num-clients": 4, "num-shares": 5, "reconstruction-threshold": 3}, "num-shares"),
     ({"num-shares": 5, "reconstruction-threshold": 2}, "reconstruction-threshold"),
     ({"num-shares": 3, "reconstruction-threshold": 4}, "reconstruction-threshold"),
