@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.lab-installed
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
-$(STAMP): requirements.txt pyproject.toml federated-learning/pyproject.toml package.json package-lock.json scripts/setup.sh
+$(STAMP): requirements.txt infra/requirements-checkov.txt pyproject.toml federated-learning/pyproject.toml package.json package-lock.json scripts/setup.sh
 	@PYTHON=$(PYTHON) bash scripts/setup.sh
 	@touch $(STAMP)
 
@@ -40,7 +40,7 @@ status: setup ## show which emulators run, and where
 bench: setup ## ingestion and encryption benchmark (prints figures, last line JSON)
 	$(PY) ingestion/bench.py
 
-fl: setup ## federated learning: default secure simulation (SecAgg+ + DP), writes models/
+fl: setup ## federated learning: default secure simulation (SecAgg+, DP-SGD noise on the clients, eps <= 8), writes models/
 	$(PY) federated-learning/run.py
 
 bench-poison: setup ## poisoning detectors vs stock ART on digits + MNIST subset (several seeds; tables in reports/)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from course.exercises import deliverables
-from lab.cli import LabError, parser, run_main
+from lab.cli import LabError, atomic_write, output_file, parser, run_main
 from lab.paths import REPO_ROOT
 
 
@@ -50,8 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     keys = [d.id for d in deliverables()]
     p = parser("python -m course.grade", __doc__ or "")
     p.add_argument("--repo", type=Path, default=REPO_ROOT, help="the copy to grade (default: this checkout)")
-    p.add_argument("--json", type=Path, metavar="OUT", help="also write the result as JSON here")
-    p.add_argument("--review", type=Path, metavar="OUT", help="write the instructor's review sheet (Markdown) here")
+    p.add_argument("--json", type=output_file, metavar="OUT", help="also write the result as JSON here (checked first)")
+    p.add_argument("--review", type=output_file, metavar="OUT",
+                   help="write the instructor's review sheet (Markdown) here (checked first)")
     p.add_argument("--seed", type=int, help="seed of the grader's records and poisoned sets (default: random)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--quick", action="store_true",
@@ -67,17 +68,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from lab.cli import console
 
     result = grade(args.repo, chosen, seed=args.seed,
-                   progress=lambda title: console.print(f"[dim]grading: {title} ...[/]", markup=True))
+                   progress=lambda title: console.print(f"grading: {title} ...", style="dim", markup=False))
     print_table(result)
     sheet = review_sheet(result)
     if args.review:
-        args.review.parent.mkdir(parents=True, exist_ok=True)
-        args.review.write_text(sheet)
+        atomic_write(args.review, sheet)
     elif any(d.kind == "written" for d in deliverables() if d.id in chosen):
         print(sheet)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=1))
+        atomic_write(args.json, json.dumps(result, indent=1))
     return 0 if result["all_verified"] else 1
 
 

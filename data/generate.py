@@ -12,9 +12,8 @@ use), the key the ingestion scripts trust by default. Same arguments, same bytes
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-from lab.cli import LabError, parser, positive_int, run_main
+from lab.cli import MAX_RECORDS, LabError, count, output_file, parser, run_main, seed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,12 +21,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     p = parser("data/generate.py", __doc__ or "")
     p.add_argument("--silo", choices=SILOS, help="which organisation's share of the data")
-    p.add_argument("--records", type=positive_int, default=1000, help="valid records to write (default 1000)")
-    p.add_argument("--seed", type=int, default=0, help="seed: order and augmentation (default 0)")
-    p.add_argument("--out", type=Path, help="output .jsonl file")
+    p.add_argument("--records", type=count(MAX_RECORDS), default=1000,
+                   help=f"valid records to write (default 1000, at most {MAX_RECORDS:,})")
+    p.add_argument("--seed", type=seed, default=0, help="seed: order and augmentation (default 0)")
+    p.add_argument("--out", type=output_file, help="output .jsonl file (written atomically)")
     p.add_argument("--producer", help="producer name (default <silo>-producer-a)")
     p.add_argument("--dataset", default="digits", choices=["digits"], help="source image set")
-    p.add_argument("--with-invalid", type=int, default=0, metavar="K",
+    p.add_argument("--with-invalid", type=count(MAX_RECORDS, lower=0), default=0, metavar="K",
                    help="also mix in K invalid records (malformed, unsigned, forged, duplicate, oversize...)")
     p.add_argument("--export-schema", action="store_true", help="rewrite ingestion/record.schema.json and exit")
     args = p.parse_args(argv)

@@ -85,11 +85,11 @@ def envelope_vs_aesgcm(size_mib: int = 64, repeats: int = 7, provider: KeyProvid
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from lab.cli import parser, positive_int
+    from lab.cli import count, parser
 
     p = parser("bench.py", __doc__ or "")
-    p.add_argument("--size-mib", type=positive_int, default=64, help="buffer size in MiB (default 64)")
-    p.add_argument("--repeats", type=positive_int, default=7, help="runs per measurement; best is kept (default 7)")
+    p.add_argument("--size-mib", type=count(1024), default=64, help="buffer size in MiB (default 64, at most 1024)")
+    p.add_argument("--repeats", type=count(100), default=7, help="runs per measurement; best is kept (default 7)")
     args = p.parse_args(argv)
     result = envelope_vs_aesgcm(args.size_mib, args.repeats)
     print(f"bare AES-256-GCM encrypt : {result['bare_aesgcm_encrypt_mb_s']:>9.1f} MB/s")

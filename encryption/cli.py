@@ -15,7 +15,7 @@ from encryption.envelope import decrypt, encrypt, read_header
 from encryption.errors import EnvelopeError
 from encryption.providers.base import KeyProvider
 from encryption.providers.local import LocalKeyProvider, create_key_file, default_key_file
-from lab.cli import LabError, console, parser, print_summary
+from lab.cli import LabError, atomic_write, console, count, output_file, parser, print_summary
 from lab.config import settings
 
 DESCRIPTION = """\
@@ -60,7 +60,7 @@ def _provider_args(p: argparse.ArgumentParser, prefix: str = "", role: str = "")
 
 def _io_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--in", dest="infile", type=Path, default=None, help="input file (default: stdin)")
-    p.add_argument("--out", dest="outfile", type=Path, default=None, help="output file (default: stdout)")
+    p.add_argument("--out", dest="outfile", type=output_file, default=None, help="output file (default: stdout)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     kg = sub.add_parser("keygen", help="create a local key file (0600), or an AWS KMS key with --provider aws")
     kg.add_argument("--provider", choices=("local", "aws"), default="local")
-    kg.add_argument("--out", type=Path, default=None, help=f"local key file to create (default: {default_key_file()})")
+    kg.add_argument("--out", type=output_file, default=None, help=f"local key file to create (default: {default_key_file()})")
     kg.add_argument("--force", action="store_true", help="overwrite an existing key file (old envelopes become unreadable)")
     kg.add_argument("--alias", default=None, help="AWS: alias to give the new key, e.g. alias/secure-ai-lab-demo")
 
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rt = sub.add_parser("rotate", help="rotate the key: new local KEK version, or AWS rotate-on-demand")
     _provider_args(rt)
-    rt.add_argument("--enable-automatic", type=int, default=None, metavar="DAYS",
+    rt.add_argument("--enable-automatic", type=count(2560, lower=90), default=None, metavar="DAYS",
                     help="AWS: also turn on automatic rotation every DAYS (90..2560)")
 
     rw = sub.add_parser("rewrap", help="re-wrap every envelope under a folder to the current key (resumable)")
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     rw.add_argument("--prefix", default="", help="only object keys starting with this")
     _provider_args(rw, role=" of the target")
     _provider_args(rw, prefix="from-", role=" the envelopes are under now")
-    rw.add_argument("--checkpoint", type=Path, default=None,
+    rw.add_argument("--checkpoint", type=output_file, default=None,
                     help="progress file (default: <state dir>/rewrap-<folder name>.json)")
     rw.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     return p
@@ -144,14 +144,9 @@ def _write_output(path: Path | None, data: bytes, private: bool) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        atomic_write(path, data, mode=0o600 if private else 0o644)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise LabError(f"cannot write {path}: {exc.strerror}") from None
 
 

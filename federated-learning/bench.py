@@ -1,23 +1,26 @@
 """Federated-learning benchmarks: prints figures measured now (last line: JSON).
 
-  timing   seconds per round: plain FedAvg vs SecAgg+ vs SecAgg+ + DP (same run of this script)
+  timing   seconds per round: plain FedAvg vs SecAgg+ vs SecAgg+ + DP-SGD (same run of this script)
   privacy  final accuracy with no DP and at client-level epsilon <= 8, 4, 1 (delta from config)
-  record   no DP vs record-level epsilon <= 8, 4, 1 (Opacus DP-SGD in every client, with the
-           DP-SGD recipe securefl.bench.RECORD_DP_SETTINGS; --config overrides it)
+  record   no DP vs record-level epsilon <= 8, 4, 2, 1 (Opacus DP-SGD in every client, the app's
+           default recipe; each client solves its noise for the target)
   robust   accuracy under a sign-flip attacker: clean FedAvg vs FedAvg, SecAgg+ and each robust method
 
 With --seeds, every configuration runs once per seed; the summary gives each configuration's
 worst accuracy and its worst gap to the section's baseline run of the same seed (no DP, or
-the clean run). Each configuration is a full simulation (~20-40 s with Ray start-up on 2 cores).
+the clean run). Each configuration is a full simulation (in-process runtime; --runtime ray for Flower's).
+The poisoning trade-off (accuracy and attack success against epsilon, with and without quarantine)
+needs the detector, so it lives above this part: python -m course.privacy_bench.
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 
-from lab.cli import LabError, parser, run_main
+from lab.cli import LabError, parser, run_main, seed
 from securefl.bench import SECTIONS, compare, run_section
 from securefl.config import load_config, parse_overrides
+from securefl.run import DEFAULT_RUNTIME, RUNTIMES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,10 +29,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("sections", nargs="*", metavar="SECTION",
                    help=f"which benchmarks: {', '.join(SECTIONS)} (default: all)")
     p.add_argument("--config", default="", help="run-config overrides applied to every run")
-    p.add_argument("--seeds", type=int, nargs="+", default=[42], metavar="SEED",
+    p.add_argument("--seeds", type=seed, nargs="+", default=[42], metavar="SEED",
                    help="run every configuration once per seed (default: 42)")
     p.add_argument("--only", nargs="+", default=[], metavar="TEXT",
                    help="run only the configurations whose label contains TEXT (plus the baseline)")
+    p.add_argument("--runtime", default=DEFAULT_RUNTIME, choices=sorted(RUNTIMES),
+                   help=f"simulation runtime (default {DEFAULT_RUNTIME})")
     args = p.parse_args(argv)
     if any(seed < 0 for seed in args.seeds):
         raise LabError("--seeds must be non-negative integers")
@@ -39,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sections = args.sections or list(SECTIONS)
     if unknown := [name for name in sections if name not in SECTIONS]:
         p.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
-    rows = [row for section in sections for row in run_section(section, base, args.seeds, args.only)]
+    rows = [row for section in sections for row in run_section(section, base, args.seeds, args.only, args.runtime)]
     for row in rows:
         eps = "-" if row["epsilon"] is None else f"{row['epsilon']:.2f}"
         spr = "-" if row["s_per_round_after_first"] is None else f"{row['s_per_round_after_first']:.2f}"

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from tqdm import tqdm
 
-from lab.cli import LabError, exit_code, parser, positive_int, print_summary, run_main
+from lab.cli import LabError, count, exit_code, number, output_dir, parser, print_summary, run_main
 from lab.config import settings
 from lab.paths import REPORTS_DIR
 from securefl.config import app_defaults, parse_overrides
@@ -30,14 +29,14 @@ from securefl.config import app_defaults, parse_overrides
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser("deploy.py", __doc__ or "")
-    p.add_argument("--nodes", type=positive_int, default=3, help="number of SuperNodes = clients (default 3)")
-    p.add_argument("--rounds", type=positive_int, default=2, help="server rounds (default 2)")
+    p.add_argument("--nodes", type=count(16), default=3, help="number of SuperNodes = clients (default 3, at most 16)")
+    p.add_argument("--rounds", type=count(100), default=2, help="server rounds (default 2, at most 100)")
     p.add_argument("--config", default="", metavar="'key=value ...'",
                    help=f"run-config overrides as in run.py; known: {', '.join(sorted(app_defaults()))}")
     p.add_argument("--rogue", action="store_true", help="also start a node with an unregistered key; it must be refused")
-    p.add_argument("--out-dir", type=Path, default=REPORTS_DIR / "fl-deploy",
+    p.add_argument("--out-dir", type=output_dir, default=REPORTS_DIR / "fl-deploy",
                    help="where the ServerApp writes fl_run.json and the model (default reports/fl-deploy)")
-    p.add_argument("--timeout", type=float, default=None, help="seconds to wait for the run (default 90 + 120/round)")
+    p.add_argument("--timeout", type=number(0, 24 * 3600), default=None, help="seconds to wait for the run (default 90 + 120/round)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     args = p.parse_args(argv)
     if args.nodes < 2:

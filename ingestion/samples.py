@@ -209,10 +209,10 @@ def mixed_lines(valid: Sequence[Record], invalid: Sequence[BadLine], seed: int =
 
 def write_jsonl(path: Path, lines: Iterable[bytes]) -> int:
     """Write one record per line (bytes as given, so faulty lines stay faulty). Returns the count."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from lab.cli import atomic_output
+
     n = 0
-    with open(path, "wb") as fh:
+    with atomic_output(Path(path)) as tmp, open(tmp, "wb") as fh:  # a failed run leaves no half file
         for line in lines:
             if b"\n" in line:
                 raise ValueError("a record line must not contain a newline")

@@ -11,9 +11,8 @@ next to a clean model trained with the same seeds. Writes the Markdown tables to
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-from lab.cli import parser, positive_int, run_main, share
+from lab.cli import atomic_write, count, output_file, parser, run_main, seed, share
 
 
 def case_arg(text: str) -> tuple[str, float]:
@@ -34,14 +33,14 @@ def case_arg(text: str) -> tuple[str, float]:
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser("bench.py", __doc__ or "")
     p.add_argument("--datasets", nargs="+", choices=["digits", "mnist"], default=["digits", "mnist"])
-    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--seeds", nargs="+", type=seed, default=[0, 1, 2])
     p.add_argument("--cases", nargs="+", metavar="CASE:RATE", type=case_arg,
                    help="run only these cases, e.g. src:0.05 clean:0 (default: all of harness.CASES)")
     p.add_argument("--no-remediation", action="store_true", help="skip the retrain-after-removal step")
-    p.add_argument("--retrains", type=positive_int, default=3,
+    p.add_argument("--retrains", type=count(20), default=3,
                    help="training seeds averaged for the clean model and for each retrain (default 3: one "
                         "retrain's accuracy on digits moves 1-1.7 points with the seed alone)")
-    p.add_argument("--out", type=Path, default=Path("reports/bench-poison.md"), help="Markdown output")
+    p.add_argument("--out", type=output_file, default="reports/bench-poison.md", help="Markdown output")
     args = p.parse_args(argv)
     import json
 
@@ -54,8 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def write(rows: list[harness.Row]) -> str:
         text = "## Detection\n\n" + harness.table(rows) + "\n\n## Remediation\n\n" + harness.remediation_table(rows)
-        args.out.write_text(text + "\n")
-        args.out.with_suffix(".json").write_text(json.dumps([r.__dict__ for r in rows], default=float, indent=1))
+        atomic_write(args.out, text + "\n")
+        atomic_write(args.out.with_suffix(".json"), json.dumps([r.__dict__ for r in rows], default=float, indent=1))
         return text
 
     rows = harness.run(args.datasets, args.seeds, not args.no_remediation, cases=args.cases, checkpoint=write,

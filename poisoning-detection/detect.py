@@ -15,27 +15,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from lab.cli import LabError, console, parser, positive_int, run_main
+from lab.cli import LabError, atomic_write, console, count, output_dir, output_file, parser, run_main, seed
+
+
+MAX_CLASS = 999
 
 
 def build_parser():  # type: ignore[no-untyped-def]
     p = parser("detect.py", __doc__ or "")
     p.add_argument("--data", type=Path, required=True, help="input .npz (x, y, optional ids, producers)")
-    p.add_argument("--out", type=Path, required=True, help="where to write the JSON report")
-    p.add_argument("--plots", type=Path, help="folder for PNG plots (projections, score histograms)")
+    p.add_argument("--out", type=output_file, required=True, help="where to write the JSON report")
+    p.add_argument("--plots", type=output_dir, help="folder for PNG plots (projections, score histograms)")
     p.add_argument("--model", type=Path, help="use this saved model instead of training one")
-    p.add_argument("--save-model", type=Path, help="save the trained model here (weights only)")
+    p.add_argument("--save-model", type=output_file, help="save the trained model here (weights only)")
     p.add_argument("--records", type=Path, help="JSONL of signed records: maps ids to producers")
     p.add_argument("--verify-signatures", action="store_true",
                    help="verify every record's signature against the local trust store (.lab/keys)")
     p.add_argument("--shape", help="reshape flat rows to HxW images, e.g. 8x8 (default: auto for squares)")
-    p.add_argument("--epochs", type=positive_int, help="training epochs (default: by data size)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=count(1000), help="training epochs (default: by data size)")
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--remediate", action="store_true", help="retrain without flagged samples and compare")
     p.add_argument("--test", type=Path, help="clean held-out .npz (x, y) for --remediate")
-    p.add_argument("--source", type=int, help="attack source class for ASR (omit for all-to-one)")
-    p.add_argument("--target", type=int, help="attack target class for ASR")
-    p.add_argument("--retrains", type=positive_int, default=1,
+    p.add_argument("--source", type=count(MAX_CLASS, lower=0), help="attack source class for ASR (omit for all-to-one)")
+    p.add_argument("--target", type=count(MAX_CLASS, lower=0), help="attack target class for ASR")
+    p.add_argument("--retrains", type=count(20), default=1,
                    help="with --remediate: retrain this many times (seeds seed, seed+1, ...), report means")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
@@ -74,15 +77,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from poisoning_detection.plots import write_plots
 
         out["plots"] = [str(p) for p in write_plots(result, args.plots)]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     import json
 
-    args.out.write_text(json.dumps(out, indent=2))
+    atomic_write(args.out, json.dumps(out, indent=2))
     rep = result.report
     console.print(f"risk_score {rep.risk_score:.2f}; flagged {rep.flagged_count} of {rep.n_samples}; "
                   f"suspected {[(s.source, s.target, s.count) for s in rep.suspected]}; "
                   f"compromised producers {rep.compromised_producers}; "
-                  f"train {rep.seconds['train']} s, detect {rep.seconds['detect']} s -> {args.out}")
+                  f"train {rep.seconds['train']} s, detect {rep.seconds['detect']} s -> {args.out}", markup=False)
     return 0
 
 

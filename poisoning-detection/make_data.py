@@ -15,28 +15,28 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from pathlib import Path
 
-from lab.cli import console, parser, run_main, share
+from lab.cli import atomic_output, console, output_file, parser, run_main, seed, share
 
 CASES = ("src", "all2one", "flip", "clean")
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = parser("make_data.py", __doc__ or "")
-    p.add_argument("--out", type=Path, required=True, help="training .npz to write")
-    p.add_argument("--test-out", type=Path, help="clean test .npz (default: test.npz next to --out)")
+    p.add_argument("--out", type=output_file, required=True, help="training .npz to write")
+    p.add_argument("--test-out", type=output_file, help="clean test .npz (default: test.npz next to --out)")
     p.add_argument("--dataset", choices=["mnist", "digits"], default="mnist",
                    help="mnist: 4,000 train / 1,000 test, 28×28; digits: 1,437 / 360, 8×8 (default mnist)")
     p.add_argument("--case", choices=CASES, default="src", help="which attack to plant (default src)")
     p.add_argument("--rate", type=share, default=0.1,
                    help="share poisoned (of each source class; default 0.1)")
-    p.add_argument("--seed", type=int, default=0, help="split and poisoning seed (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="split and poisoning seed (default 0)")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    test_out = args.test_out or output_file(str(args.out.with_name("test.npz")))
     import numpy as np
 
     from poisoning_detection import data, harness
@@ -44,20 +44,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     x, y = data.mnist_subset() if args.dataset == "mnist" else data.digits()
     xtr, xte, ytr, yte = data.split(x, y, 0.2, args.seed)
     xp, yp, truth = harness.poison(args.case, args.rate, xtr, ytr, args.seed)
-    test_out = args.test_out or args.out.with_name("test.npz")
-    for path in (args.out, test_out):
-        path.parent.mkdir(parents=True, exist_ok=True)
     ids = np.array([f"rec-{i:05d}" for i in range(len(yp))])
-    np.savez(args.out, x=xp.astype(np.float32), y=yp, ids=ids, poisoned=truth)
-    np.savez(test_out, x=xte.astype(np.float32), y=yte)
+    with atomic_output(args.out) as tmp, open(tmp, "wb") as fh:  # no half-written .npz on failure
+        np.savez(fh, x=xp.astype(np.float32), y=yp, ids=ids, poisoned=truth)
+    with atomic_output(test_out) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, x=xte.astype(np.float32), y=yte)
     console.print(f"wrote {args.out} ({len(yp)} samples, {int(truth.sum())} poisoned: {args.case} "
-                  f"at {args.rate if args.case != 'clean' else 0}) and {test_out} ({len(yte)} clean)")
+                  f"at {args.rate if args.case != 'clean' else 0}) and {test_out} ({len(yte)} clean)", markup=False)
     asr_args = {"src": f" --source {harness.SOURCE} --target {harness.TARGET}",
                 "all2one": f" --target {harness.TARGET}"}
     remediate = f" --remediate --test {test_out}{asr_args[args.case]}" if args.case in asr_args else ""
     report = args.out.with_name("report.json")
     console.print(f"scan it: python poisoning-detection/detect.py --data {args.out} --out {report} "
-                  f"--plots {args.out.with_name('plots')}{remediate}", soft_wrap=True)
+                  f"--plots {args.out.with_name('plots')}{remediate}", soft_wrap=True, markup=False)
     return 0
 
 

@@ -46,8 +46,16 @@ for dir in ${LAB_TORCH_FIND_LINKS:-} ${PIP_FIND_LINKS:-} /opt/wheels; do
   if [ -n "$dir" ] && { [ -d "$dir" ] || [[ "$dir" == http* ]]; }; then find_links+=(--find-links "$dir"); break; fi
 done
 echo "==> installing pinned Python packages (uv pip sync requirements.txt)"
-VIRTUAL_ENV="$PWD/.venv" .venv/bin/python -m uv pip sync --quiet --python .venv/bin/python \
+VIRTUAL_ENV="$PWD/.venv" .venv/bin/python -m uv pip sync --quiet --compile-bytecode --python .venv/bin/python \
   "${find_links[@]}" requirements.txt
+# checkov (static scan of infra/ in the test suite) pins packages that conflict with the lab's
+# lock, so it lives in its own venv with its own lock; tests find it at .venv/tools/checkov.
+echo "==> installing checkov into its own venv (infra/requirements-checkov.txt)"
+if [ ! -x .venv/tools/checkov/bin/python ]; then
+  .venv/bin/python -m uv venv --quiet --python "$PYTHON" .venv/tools/checkov
+fi
+VIRTUAL_ENV="$PWD/.venv/tools/checkov" .venv/bin/python -m uv pip sync --quiet \
+  --python .venv/tools/checkov/bin/python infra/requirements-checkov.txt
 echo "==> installing the lab and the Flower app (editable)"
 VIRTUAL_ENV="$PWD/.venv" .venv/bin/python -m uv pip install --quiet --python .venv/bin/python --no-deps \
   -e . -e federated-learning

@@ -10,11 +10,10 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
 from course.case_studies import CASES
 from course.case_studies.common import CaseResult
-from lab.cli import LabError, parser, run_main
+from lab.cli import LabError, atomic_write, output_file, parser, run_main
 
 
 def _epilog() -> str:
@@ -44,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = parser("python -m course.case_studies", (__doc__ or "") + "\n" + _epilog())
     p.add_argument("name", nargs="?", choices=sorted(CASES), metavar="NAME", help="which case study (see below)")
     p.add_argument("--list", action="store_true", help="list the case studies and exit")
-    p.add_argument("--json", type=Path, metavar="OUT", help="also write the result as JSON here")
+    p.add_argument("--json", type=output_file, metavar="OUT", help="also write the result as JSON here (checked first)")
     args = p.parse_args(argv)
     if args.list:
         print(_epilog())
@@ -55,8 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result: CaseResult = module.run()
     show(result)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result.to_dict(), indent=1, default=str))
+        atomic_write(args.json, json.dumps(result.to_dict(), indent=1, default=str))
     return 0 if result.ok else 1
 
 

@@ -17,13 +17,17 @@ from typing import Any
 from course.case_studies.common import CaseResult, work_dir
 
 NAME = "fl-client-poisoning"
+# the settings this case study was written and measured with (the MLP trained with Adam; the app's
+# default became the DP-SGD recipe in issue #15)
 SMALL: dict[str, Any] = {"num-clients": 5, "num-server-rounds": 3, "local-epochs": 2, "num-shares": 3,
                          "reconstruction-threshold": 2, "attack": "sign-flip", "attackers": 1,
-                         "attack-scale": 10.0}
+                         "attack-scale": 10.0, "model": "mlp", "optimizer": "adam", "learning-rate": 0.005,
+                         "lr-decay": 0.0, "batch-size": 16}
 RUNS: dict[str, dict[str, Any]] = {
     "fedavg": {"secagg": False, "dp": False, "mode": "fedavg"},
     "robust": {"secagg": False, "dp": False, "mode": "robust", "robust-method": "cosine"},
-    "secagg": {"secagg": True, "dp": True},
+    # update clipping is what bounds the attacker here; its tiny noise is labelled weak privacy
+    "secagg": {"secagg": True, "dp": True, "dp-level": "client", "allow-weak-privacy": True},
 }
 
 

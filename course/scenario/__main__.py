@@ -5,18 +5,17 @@ Pub/Sub into envelope-encrypted landings on the local cloud. One producer of the
 compromised silo has had its key stolen and injects backdoored, validly signed
 records. The detector scans each silo's landed data, flags the injected records and
 names the producer; the flagged records are quarantined and the producer revoked.
-Federated training (SecAgg+ with DP) runs on the raw data and after quarantine, and
+Federated training (SecAgg+, DP-SGD noise added on each client) runs on the raw data and after quarantine, and
 the attack success rate is measured on held-out images. A report (Markdown + HTML
 with plots) is written; its path is the last line printed.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from pydantic import ValidationError
 
-from lab.cli import LabError, parser, run_main
+from lab.cli import LabError, output_dir, parser, run_main, seed
 from lab.localcloud import EmulatorError
 from course.scenario.config import ScenarioConfig
 from course.scenario.console import StepLog
@@ -38,13 +37,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--target", type=int, default=1, help="label the trigger should produce (0-9)")
     p.add_argument("--records", type=int, default=None, help="clean records per silo (default: its whole share)")
     p.add_argument("--invalid", type=int, default=5, help="broken records mixed into each stream")
-    p.add_argument("--rounds", type=int, default=5, help="federated rounds per training run")
+    p.add_argument("--rounds", type=int, default=None, help="federated rounds per training run (default: the app's, 10)")
     p.add_argument("--clients", type=int, default=10, help="federated clients across the three silos")
-    p.add_argument("--dp", type=_bool, default=True, metavar="on|off", help="client-level DP (default on)")
+    p.add_argument("--dp", type=_bool, default=True, metavar="on|off", help="record-level DP-SGD on every client, ε <= 8 (default on)")
     p.add_argument("--secagg", type=_bool, default=True, metavar="on|off", help="SecAgg+ (default on)")
     p.add_argument("--no-baseline", action="store_true", help="skip the no-attack reference training")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=None, help="report folder (default reports/scenario-<time>/)")
+    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("--out", type=output_dir, default=None,
+                   help="report folder (default reports/scenario-<time>/); checked before the run starts")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     values = {"compromised": args.compromised, "poison_rate": args.poison_rate, "source": args.source,

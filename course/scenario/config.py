@@ -21,7 +21,7 @@ class ScenarioConfig(BaseModel):
     target: int = Field(1, ge=0, le=9, description="label the attacker wants the trigger to produce")
     records: int | None = Field(None, ge=30, le=5000, description="clean records per silo (default: its whole share)")
     invalid: int = Field(5, ge=0, le=100, description="malformed/unsigned records mixed into each silo's stream")
-    rounds: int = Field(5, ge=1, le=50)
+    rounds: int | None = Field(None, ge=1, le=50, description="FL rounds (default: the FL app's)")
     clients: int = Field(10, ge=3, le=30)
     dp: bool = True
     secagg: bool = True
@@ -34,6 +34,10 @@ class ScenarioConfig(BaseModel):
     max_asr_after: float = Field(0.05, ge=0, le=1)
     max_accuracy_drop: float = Field(0.02, ge=0, le=1)
     min_recall: float = Field(0.9, ge=0, le=1)
+    #: every DP training must reach this epsilon or better (issue #15)
+    max_epsilon: float = Field(8.0, gt=0)
+    #: raw-run attack success above the reference run's by at least this means the backdoor took hold
+    min_backdoor_lift: float = Field(0.10, ge=0, le=1)
 
     @model_validator(mode="after")
     def _distinct_classes(self) -> ScenarioConfig:

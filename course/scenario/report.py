@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.cli import atomic_write
+from securefl.privacy import WEAK_EPSILON
+
 SILOS = ("aws", "azure", "gcp")
 
 
@@ -49,7 +52,7 @@ def _plots(result: dict[str, Any], out: Path) -> dict[str, Path]:
             if any(e is not None for e in eps):
                 axes[1].plot(xs, [e if e is not None else float("nan") for e in eps], marker="o", label=run["name"])
         axes[0].set(title="Global model accuracy per round", xlabel="round", ylabel="accuracy (held-out)")
-        axes[1].set(title="Privacy spent (client-level ε)", xlabel="round", ylabel="ε")
+        axes[1].set(title="Privacy spent (ε per client, worst client)", xlabel="round", ylabel="ε")
         from matplotlib.ticker import MaxNLocator
 
         for ax in axes:
@@ -84,6 +87,15 @@ def _plots(result: dict[str, Any], out: Path) -> dict[str, Path]:
         fig.savefig(paths["detection"], dpi=110)
         plt.close(fig)
     return paths
+
+
+#: where the privacy/utility trade-off plot lives (drawn by `python -m course.privacy_bench`)
+PRIVACY_PLOT = "federated-learning/README.md#privacy-and-utility (plot: federated-learning/privacy_utility.png)"
+
+
+def _privacy_cell(summary: dict[str, Any]) -> str:
+    promise = summary.get("privacy_guarantee") or {}
+    return "meaningful" if promise.get("meaningful") else str(promise.get("label", "no meaningful privacy guarantee"))
 
 
 def sections(result: dict[str, Any], plots: dict[str, Path]) -> list[Section]:
@@ -141,13 +153,20 @@ def sections(result: dict[str, Any], plots: dict[str, Path]) -> list[Section]:
                                          f"{', '.join(q.get('revoked', [])) or 'none'}."))
     runs = result.get("training", [])
     if runs:
+        note = result.get("outcome", {}).get("backdoor_note", "")
         out.append(Section(
             "Federated training",
             "Attack success rate = share of held-out source-class images with the trigger that the global model "
-            "labels as the target. ε is client-level (δ shown), computed by the accountant named in fl_run.json.",
-            ["run", "accuracy", "attack success", "ε", "δ", "secagg", "clients/round", "seconds", "model"],
+            "labels as the target. Privacy: each client trains with DP-SGD (per-record clipping + Gaussian noise "
+            "added on the client, before SecAgg+ masking; the server adds none and sees only the masked sum). "
+            "ε is record-level, per client (the worst client shown), from the accountant named in the table; "
+            f"ε above {WEAK_EPSILON:g} or no accountant is labelled \"no meaningful privacy guarantee\". "
+            f"How accuracy and attack success move with ε: {PRIVACY_PLOT}. " + note,
+            ["run", "accuracy", "attack success", "ε", "δ", "accountant", "noise on", "privacy", "secagg",
+             "clients/round", "seconds", "model"],
             [[r["name"], r["accuracy"], f"{100 * r['attack_success_rate']:.1f} %",
-              r["summary"].get("epsilon"), r["summary"].get("delta"), r["summary"].get("secagg"),
+              r["summary"].get("epsilon"), r["summary"].get("delta"), r["summary"].get("accountant") or "-",
+              r["summary"].get("noise_on") or "-", _privacy_cell(r["summary"]), r["summary"].get("secagg"),
               r["summary"].get("clients_per_round"), r["seconds"], f"`{r['model_path']}`"] for r in runs],
             [plots[k] for k in ("training", "asr") if k in plots]))
     checks = result.get("outcome", {}).get("checks", {})
@@ -208,6 +227,6 @@ def write_report(result: dict[str, Any], out: Path) -> list[Path]:
     secs = sections(result, _plots(result, out))
     title = "Secure AI Data Pipelines — end-to-end scenario report"
     md, page = out / "report.md", out / "report.html"
-    md.write_text(to_markdown(title, secs, out))
-    page.write_text(to_html(title, secs))
+    atomic_write(md, to_markdown(title, secs, out))  # a failed run leaves no half report
+    atomic_write(page, to_html(title, secs))
     return [md, page]

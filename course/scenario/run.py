@@ -125,34 +125,53 @@ def _quarantine(log: StepLog, detection: dict[str, Any], cfg: ScenarioConfig) ->
 
 def _train(cfg: ScenarioConfig, log: StepLog, name: str, title: str, data: dict[str, SiloArrays],
            out_dir: Path | None) -> dict[str, Any]:
-    from poisoning_detection.attack import add_trigger
+    from course.backdoor import backdoor_metrics
     from securefl.run import run_simulation
     from securefl.task import load_model
 
-    from ingestion.samples import test_images
-
     with log.step(title, show_spinner=False) as s:
-        config = {"num-server-rounds": cfg.rounds, "num-clients": cfg.clients, "secagg": cfg.secagg,
-                  "dp": cfg.dp, "seed": cfg.seed, "out-dir": str(out_dir) if out_dir else ""}
-        result = run_simulation(config, data_source=ArraySource(data))
+        # the FL app's defaults: SecAgg+ with record-level DP-SGD on every client (epsilon <= 8 per client)
+        config: dict[str, Any] = {"num-clients": cfg.clients, "secagg": cfg.secagg, "dp": cfg.dp, "seed": cfg.seed,
+                                  "out-dir": str(out_dir) if out_dir else ""}
+        if cfg.rounds is not None:
+            config["num-server-rounds"] = cfg.rounds
+        result = run_simulation(config, data_source=ArraySource(data))  # in-process: no runtime start-up
         model = load_model(result.model_path)  # verifies the signature, then decrypts
-        x_test, y_test = test_images()
-        keep = y_test == cfg.source
-        triggered = add_trigger(x_test[keep].astype(np.float32), value=1.0)
-        asr = float((model.predict(triggered) == cfg.target).mean())
-        accuracy = float((model.predict(x_test.astype(np.float32)) == y_test).mean())
+        accuracy, asr = backdoor_metrics(model, cfg.source, cfg.target)
         summary = result.summary
         s["ok"] = bool(result.ok) and abs(accuracy - (summary["final_accuracy"] or 0)) < 1e-6
-        eps = f", ε={summary['epsilon']:.3g} (δ={summary['delta']})" if summary.get("epsilon") else ""
-        s["result"] = f"accuracy {accuracy:.3f}, attack success {asr:.1%}{eps}"
+        s["result"] = f"accuracy {accuracy:.3f}, attack success {asr:.1%}, {privacy_brief(summary)}"
     return {"name": name, "accuracy": accuracy, "attack_success_rate": asr, "seconds": round(result.seconds, 1),
             "model_path": str(result.model_path), "summary": summary}
+
+
+def privacy_brief(summary: dict[str, Any]) -> str:
+    """One line on what a training's epsilon means (weak privacy is named as such)."""
+    promise = summary.get("privacy_guarantee") or {}
+    if not promise.get("meaningful"):
+        return str(promise.get("label", "no meaningful privacy guarantee"))
+    return (f"ε={summary['epsilon']:.2f} (δ={summary['delta']:g}, {summary['privacy_level']}-level per client, "
+            f"noise on the {summary['noise_on']})")
+
+
+def _backdoor(cfg: ScenarioConfig, runs: dict[str, dict[str, Any]]) -> tuple[bool, str]:
+    """Did the backdoor take hold in the raw run? (raw attack success above the reference run's by
+    cfg.min_backdoor_lift); the sentence the report prints either way, with the figures."""
+    raw = runs["raw"]["attack_success_rate"]
+    ref_name = "no-attack" if "no-attack" in runs else "quarantined"
+    ref = runs[ref_name]["attack_success_rate"]
+    if raw - ref >= cfg.min_backdoor_lift:
+        return True, f"The backdoor took hold on the raw data: attack success {raw:.1%} vs {ref:.1%} ({ref_name})."
+    return False, (f"DP damped the backdoor: on the raw data attack success was only {raw:.1%} vs {ref:.1%} "
+                   f"({ref_name}), so the raw run does not show it taking hold; the per-record clipping and noise "
+                   "of DP-SGD limit how much the injected records can teach the model. Quarantine is still checked.")
 
 
 def _outcome(cfg: ScenarioConfig, log: StepLog, result: dict[str, Any]) -> dict[str, Any]:
     """The story's claims, each checked against this run's numbers."""
     runs = {r["name"]: r for r in result["training"]}
     raw, after = runs["raw"], runs["quarantined"]
+    note = ""
     checks: dict[str, bool] = {
         "nothing lost (every silo verified, sent = landed + dead-lettered)": all(
             s["verified"] and s["sent"] == s["landed"] + s["dead_lettered"] for s in result["ingestion"].values()),
@@ -166,7 +185,14 @@ def _outcome(cfg: ScenarioConfig, log: StepLog, result: dict[str, Any]) -> dict[
             p.startswith(f"{cfg.compromised}-") for p in det["compromised_producers"])
         checks[f"attack success after quarantine <= {cfg.max_asr_after:.0%}"] = (
             after["attack_success_rate"] <= cfg.max_asr_after)
-        checks["attack success drops"] = after["attack_success_rate"] < raw["attack_success_rate"]
+        took_hold, note = _backdoor(cfg, runs)
+        if took_hold:
+            checks["attack success drops"] = after["attack_success_rate"] < raw["attack_success_rate"]
+    if cfg.dp:
+        checks[f"every training: ε <= {cfg.max_epsilon:g} with an accountant (noise on the clients)"] = all(
+            r["summary"].get("epsilon") is not None and r["summary"]["epsilon"] <= cfg.max_epsilon
+            and r["summary"].get("accountant") and r["summary"].get("noise_on") == "client"
+            for r in result["training"])
     if "no-attack" in runs:
         checks[f"accuracy within {cfg.max_accuracy_drop:.0%} of the no-attack run"] = (
             runs["no-attack"]["accuracy"] - after["accuracy"] <= cfg.max_accuracy_drop)
@@ -174,7 +200,7 @@ def _outcome(cfg: ScenarioConfig, log: StepLog, result: dict[str, Any]) -> dict[
         failed = [name for name, ok in checks.items() if not ok]
         s["ok"] = not failed
         s["result"] = f"{len(checks) - len(failed)}/{len(checks)} hold" + (f"; FAILED: {'; '.join(failed)}" if failed else "")
-    return {"checks": checks}
+    return {"checks": checks, "backdoor_note": note}
 
 
 def run(cfg: ScenarioConfig, log: StepLog) -> dict[str, Any]:

@@ -8,8 +8,10 @@ Encrypt reports, so after a rotation old envelopes still say which version
 sealed them (Decrypt itself picks the version from the ciphertext).
 
 Client: against the lab's emulator (``LAB_GCP_KMS_ENDPOINT`` set by
-``lab.localcloud``) a gRPC channel without TLS to 127.0.0.1 only; otherwise the
-default client (TLS, Application Default Credentials).
+``lab.localcloud``) a gRPC channel with local credentials (loopback only, no TLS)
+carrying a bearer token from google.auth credentials fed by the lab's token
+endpoint (``lab.localcloud.gcp.local_credentials``), exactly as the SDK sends its
+tokens; otherwise the default client (TLS, Application Default Credentials).
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from encryption.context import canonical_context, key_service_context
 from encryption.errors import DecryptionFailed, KeyServiceError
 from encryption.format import KEY_BYTES
 from encryption.providers.base import DataKey, KeyProvider, new_data_key
-from lab.localcloud.gcp import KMS_ENDPOINT_VAR
+from lab.localcloud.gcp import KMS_ENDPOINT_VAR, local_credentials
 
 #: gRPC codes meaning "this wrapped key does not open here" rather than "service trouble".
 DECRYPT_FAILURES = (gexc.InvalidArgument,)
@@ -44,17 +46,25 @@ def _loopback_only(endpoint: str) -> str:
     return endpoint
 
 
-def kms_client() -> Any:
-    """A KeyManagementServiceClient: the lab's emulator when its endpoint is set, else real Cloud KMS."""
+def kms_client(credentials: Any | None = None, endpoint: str | None = None) -> Any:
+    """A KeyManagementServiceClient: the lab's emulator when its endpoint is set, else real Cloud KMS.
+
+    credentials: google.auth credentials (default: the local token endpoint's for the
+    emulator, Application Default Credentials for the real service)."""
     from google.cloud import kms_v1
 
-    endpoint = os.environ.get(KMS_ENDPOINT_VAR)
+    endpoint = endpoint or os.environ.get(KMS_ENDPOINT_VAR)
     if not endpoint:
-        return kms_v1.KeyManagementServiceClient()
+        return kms_v1.KeyManagementServiceClient(credentials=credentials)
     import grpc
+    from google.auth.transport.grpc import secure_authorized_channel
+    from google.auth.transport.requests import Request
     from google.cloud.kms_v1.services.key_management_service.transports import KeyManagementServiceGrpcTransport
 
-    channel = grpc.insecure_channel(_loopback_only(endpoint))
+    target = _loopback_only(endpoint)
+    channel = secure_authorized_channel(
+        credentials or local_credentials(), Request(), target,
+        ssl_credentials=grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP))
     return kms_v1.KeyManagementServiceClient(transport=KeyManagementServiceGrpcTransport(channel=channel))
 
 

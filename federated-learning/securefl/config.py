@@ -40,7 +40,7 @@ class FLConfig(BaseModel):
     optimizer: Literal["adam", "sgd"]
     partition: Literal["iid", "dirichlet"]
     dirichlet_alpha: float = Field(gt=0)
-    seed: int = Field(ge=0)
+    seed: int = Field(ge=0, le=2**32 - 1)  # NumPy/torch seeds are 32-bit
     mode: Literal["fedavg", "robust"]
     secagg: bool
     num_shares: int = Field(ge=3)
@@ -49,11 +49,13 @@ class FLConfig(BaseModel):
     quantization_range: int = Field(ge=2**10, le=2**30)
     dp: bool
     dp_level: Literal["client", "record"]
+    target_epsilon: float = Field(ge=0, le=1e6)
     record_noise_multiplier: float = Field(ge=0)
     record_max_grad_norm: float = Field(gt=0)
     noise_multiplier: float = Field(ge=0)
     clipping_norm: float = Field(gt=0)
     delta: float = Field(gt=0, lt=1)
+    allow_weak_privacy: bool
     robust_method: RobustMethod
     cosine_threshold: float = Field(ge=-1, le=1)
     norm_factor: float = Field(gt=1)
@@ -87,8 +89,9 @@ class FLConfig(BaseModel):
         # END SOLUTION ex08
         if self.client_dp and self.noise_multiplier <= 0:
             raise ValueError("dp=true needs noise-multiplier > 0 (epsilon would be infinite); use dp=false")
-        if self.record_dp and self.record_noise_multiplier <= 0:
-            raise ValueError("dp-level=record needs record-noise-multiplier > 0 (epsilon would be infinite)")
+        if self.record_dp and self.record_noise_multiplier <= 0 and self.target_epsilon <= 0:
+            raise ValueError("dp-level=record needs target-epsilon > 0 or record-noise-multiplier > 0 "
+                             "(epsilon would be infinite)")
         if self.attack != "none" and not 0 < self.attackers < self.num_clients:
             raise ValueError(f"attackers must be in [1, num-clients) when attack={self.attack}")
         if self.drop_client >= self.num_clients:

@@ -399,4 +399,8 @@ def deployment_config(nodes: int, rounds: int | None, overrides: Mapping[str, An
         merged.setdefault("reconstruction-threshold", max(3, shares) // 2 + 1)
     if int(merged.get("drop-client", -1)) >= 0:
         raise LabError("drop-client is a simulation setting; in a deployment stop a SuperNode instead")
-    return load_config(merged)
+    cfg = load_config(merged)
+    from securefl.run import check_privacy, check_sources
+
+    check_privacy(cfg, check_sources(cfg, None))  # too weak a privacy budget is refused here as in a simulation
+    return cfg

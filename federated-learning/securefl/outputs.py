@@ -16,6 +16,7 @@ from lab.paths import MODELS_DIR
 from securefl import privacy
 from securefl.artifact import write_model
 from securefl.config import FLConfig
+from securefl.logs import LOG_NAME
 from securefl.signing import signer_for
 from securefl.strategy import Inspector
 
@@ -43,6 +44,19 @@ def _epsilons(cfg: FLConfig, counts: list[int], record_eps: list[float | None] |
     return list(zs), eps
 
 
+def guarantee(cfg: FLConfig, eps: float | None) -> privacy.Guarantee:
+    """What this run's epsilon means: level, accountant, where the noise was added, and its label."""
+    if not cfg.dp:
+        return privacy.Guarantee(None, None, None, "none", None)
+    if cfg.record_dp:
+        return privacy.Guarantee(eps, cfg.delta, RECORD_ACCOUNTANT, "record", "client")
+    return privacy.Guarantee(eps, cfg.delta, CLIENT_ACCOUNTANT, "client", "server")
+
+
+RECORD_ACCOUNTANT = "Opacus RDP (DP-SGD)"
+CLIENT_ACCOUNTANT = "dp-accounting RDP"
+
+
 def check_run(cfg: FLConfig, inspector: Inspector, initial: list[np.ndarray]) -> list[str]:
     """Problems that make the run a failure (empty list = healthy)."""
     problems: list[str] = []
@@ -68,6 +82,9 @@ def summarise(cfg: FLConfig, inspector: Inspector, problems: list[str]) -> dict[
         "flag_reasons": r.flag_reasons, "seconds": r.seconds,
     } for r, z, e in zip(inspector.rounds, zs, eps)]
     flagged = sorted({c for r in inspector.rounds for c in r.flagged})
+    final_eps = eps[-1] if eps else None
+    promise = guarantee(cfg, final_eps)
+    last = inspector.rounds[-1] if inspector.rounds else None
     return {
         "ok": not problems, "problems": problems,
         "final_accuracy": rounds[-1]["accuracy"] if rounds else None,
@@ -78,13 +95,22 @@ def summarise(cfg: FLConfig, inspector: Inspector, problems: list[str]) -> dict[
                             if cfg.secagg else None),
         "dp": cfg.dp,
         "dp_settings": (({"level": "client", "noise_multiplier": cfg.noise_multiplier,
-                          "clipping_norm": cfg.clipping_norm, "accountant": "dp-accounting RDP",
+                          "clipping_norm": cfg.clipping_norm, "accountant": CLIENT_ACCOUNTANT,
                           "assumptions": privacy.ASSUMPTIONS} if cfg.client_dp else
-                         {"level": "record", "noise_multiplier": cfg.record_noise_multiplier,
-                          "clipping_norm": cfg.record_max_grad_norm, "accountant": "Opacus RDP (DP-SGD)",
+                         {"level": "record",
+                          "noise_multiplier": (max(last.client_noise.values()) if last and last.client_noise
+                                               else cfg.record_noise_multiplier),
+                          "noise_multiplier_per_client": {str(k): v for k, v in sorted(last.client_noise.items())}
+                          if last else {},
+                          "target_epsilon": cfg.target_epsilon or None,
+                          "clipping_norm": cfg.record_max_grad_norm, "accountant": RECORD_ACCOUNTANT,
                           "assumptions": privacy.RECORD_ASSUMPTIONS}) if cfg.dp else None),
         "privacy_level": (cfg.dp_level if cfg.dp else "none"),
-        "epsilon": eps[-1] if eps else None, "delta": cfg.delta if cfg.dp else None,
+        "epsilon": final_eps, "delta": cfg.delta if cfg.dp else None,
+        "accountant": promise.accountant, "noise_on": promise.noise_on,
+        "epsilon_per_client": ({str(k): v for k, v in sorted(last.client_epsilons.items())}
+                               if last and last.client_epsilons else None),
+        "privacy_guarantee": promise.as_dict(),
         "mode": cfg.mode, "robust_method": cfg.robust_method if cfg.mode == "robust" else None,
         "clients_per_round": [len(r.clients) for r in inspector.rounds],
         "flagged_clients": flagged,
@@ -134,5 +160,6 @@ def finish_run(cfg: FLConfig, inspector: Inspector, initial: list[np.ndarray]) -
     else:
         summary["model"] = None
     summary["plot"] = str(plot(summary, folder / PLOT_NAME)) if summary["rounds"] else None
+    summary["log"] = str(folder / LOG_NAME)
     (folder / REPORT_NAME).write_text(json.dumps(summary, indent=2, default=float))
     return summary

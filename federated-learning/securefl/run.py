@@ -1,25 +1,30 @@
 """Run the app as a Flower simulation from Python (used by run.py, tests and the scenario).
 
-``run_simulation`` validates the configuration first (a bad setting never starts Ray),
-runs ServerApp + ClientApps in-process through ``flwr.simulation.run_simulation``, and
+``run_simulation`` validates the configuration, the data and the privacy budget first (a bad
+setting never starts training), runs ServerApp + ClientApps on a runtime from ``RUNTIMES``
+(default: ``securefl.inprocess``, no Ray; ``ray``: Flower's own simulation engine), and
 returns the summary the ServerApp wrote. The data source can be swapped (e.g. for a
 quarantined landing) by passing ``data_source``.
 """
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lab.cli import LabError
 from lab.config import settings
+from securefl import privacy
 from securefl.config import FLConfig, load_config
-from securefl.data import SILOS, DataSource, check_data, clients_of, landed_source, packaged_source
+from securefl.logs import LOG_NAME, flower_logs
+from securefl.outputs import out_dir
+from securefl.data import SILOS, DataSource, check_data, clients_of, landed_source, packaged_source, partition
 
 
 @dataclass(frozen=True)
@@ -53,13 +58,45 @@ def flower_env() -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
-def check_sources(cfg: FLConfig, data_source: DataSource | None) -> None:
-    """Load and check every silo's data once, before Ray starts (a bad source fails in one line)."""
+def check_sources(cfg: FLConfig, data_source: DataSource | None) -> list[int]:
+    """Load and check every silo's data once, before training (a bad source fails in one line);
+    returns each client's record count."""
     source = data_source or (landed_source(cfg.data_root) if cfg.data_root else packaged_source)
+    sizes: list[int] = []
     for silo in SILOS:
         clients = clients_of(silo, cfg.num_clients)
         if clients:
-            check_data(source(silo), silo, len(clients))
+            records = check_data(source(silo), silo, len(clients))
+            sizes += [len(p) for p in partition(records, len(clients), cfg.partition, cfg.dirichlet_alpha, cfg.seed)]
+    return sizes
+
+
+def predicted_epsilon(cfg: FLConfig, client_sizes: list[int]) -> float:
+    """The epsilon this configuration reaches if every round runs (inf without DP)."""
+    if not cfg.dp:
+        return math.inf
+    if cfg.client_dp:
+        return privacy.client_level_epsilon(cfg.noise_multiplier, cfg.num_server_rounds, cfg.delta)
+    return privacy.record_level_epsilon(cfg.record_noise_multiplier, cfg.target_epsilon, client_sizes,
+                                        cfg.batch_size, cfg.local_epochs, cfg.num_server_rounds, cfg.delta)
+
+
+def check_privacy(cfg: FLConfig, client_sizes: list[int]) -> float:
+    """Refuse, before training, a DP run whose delta exceeds 1/n or whose epsilon would exceed
+    privacy.REFUSE_EPSILON (unless allow-weak-privacy=true). dp=false is an explicit choice of no
+    privacy and is labelled as such in the outputs, not refused. Returns the predicted epsilon."""
+    eps = predicted_epsilon(cfg, client_sizes)
+    if not cfg.dp:
+        return eps
+    total = sum(client_sizes)
+    if total and cfg.delta > 1.0 / total:
+        raise LabError(f"delta={cfg.delta:g} exceeds 1/n = 1/{total} (n = training records): such a delta lets a "
+                       "mechanism publish a record outright; lower delta")
+    if eps > privacy.REFUSE_EPSILON and not cfg.allow_weak_privacy:
+        raise LabError(f"this configuration gives epsilon = {eps:.3g} (> {privacy.REFUSE_EPSILON:g}): "
+                       f"{privacy.WEAK_LABEL}. Add noise (target-epsilon / noise-multiplier), or set "
+                       "allow-weak-privacy=true to run it anyway")
+    return eps
 
 
 def _shutdown_ray() -> None:
@@ -72,21 +109,13 @@ def _shutdown_ray() -> None:
         pass
 
 
-def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_source: DataSource | None = None,
-                   quiet: bool = True) -> RunResult:
-    """Validate, simulate, and return the run summary (raises LabError if the run is unhealthy)."""
-    cfg = config if isinstance(config, FLConfig) else load_config(config)
-    check_sources(cfg, data_source)
-    flower_env()
+def _run_ray(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str, Any]]) -> None:
+    """Flower's own simulation engine (Ray actors; started and shut down by every call)."""
     from flwr.simulation import run_simulation as flwr_run_simulation
 
     from securefl.client_app import make_client_app
     from securefl.server_app import make_server_app
 
-    if quiet:
-        logging.getLogger("flwr").setLevel(logging.WARNING)
-    sink: list[dict[str, Any]] = []
-    started = time.perf_counter()
     for attempt in (1, 2):
         abandon = threading.Event()
         try:
@@ -95,10 +124,10 @@ def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_sour
                 num_supernodes=cfg.num_clients,
                 backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
                                 "init_args": {"num_cpus": max(1, min(2, os.cpu_count() or 1)),
-                                              "include_dashboard": False,
-                                              **({"log_to_driver": False, "logging_level": "ERROR"} if quiet else {})}},
+                                              "include_dashboard": False, "log_to_driver": False,
+                                              "logging_level": "ERROR"}},
             )
-            break
+            return
         except Exception as exc:  # Ray's start-up can time out on a loaded 2-core machine
             _shutdown_ray()
             if attempt == 2 or sink:
@@ -106,7 +135,40 @@ def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_sour
             logging.getLogger(__name__).warning("simulation runtime failed (%s); retrying once", exc)
         finally:  # a server thread still waiting for replies now would wait forever: release it
             abandon.set()
+
+
+def _run_inprocess(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str, Any]]) -> None:
+    """The same ServerApp and ClientApp over securefl.inprocess.InProcessGrid (no Ray, no start-up)."""
+    from securefl.client_app import make_client_app
+    from securefl.inprocess import run_inprocess
+    from securefl.server_app import make_server_app
+
+    run_inprocess(make_server_app(cfg, sink), make_client_app(cfg, data_source), cfg.num_clients)
+
+
+#: simulation runtimes behind one contract: (config, data source, summary sink) -> None
+RUNTIMES: dict[str, Callable[[FLConfig, DataSource | None, list[dict[str, Any]]], None]] = {
+    "inprocess": _run_inprocess, "ray": _run_ray}
+DEFAULT_RUNTIME = "inprocess"
+
+
+def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_source: DataSource | None = None,
+                   quiet: bool = True, runtime: str = DEFAULT_RUNTIME) -> RunResult:
+    """Validate, simulate, and return the run summary (raises LabError if the run is unhealthy).
+
+    ``quiet``: Flower's and Ray's logs and warnings go to ``fl_run.log`` in the run's output
+    folder instead of the console. ``runtime``: a key of ``RUNTIMES``."""
+    if runtime not in RUNTIMES:
+        raise LabError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
+    cfg = config if isinstance(config, FLConfig) else load_config(config)
+    check_privacy(cfg, check_sources(cfg, data_source))
+    flower_env()
+    sink: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    with flower_logs(out_dir(cfg) / LOG_NAME, quiet):
+        RUNTIMES[runtime](cfg, data_source, sink)
     seconds = time.perf_counter() - started
     if not sink:
-        raise LabError("the simulation ended without a result (see the Flower log above)")
+        raise LabError(f"the simulation ended without a result (see {out_dir(cfg) / LOG_NAME})")
+    sink[0]["runtime"] = runtime
     return RunResult(summary=sink[0], seconds=seconds)

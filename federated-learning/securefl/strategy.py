@@ -44,6 +44,8 @@ class RoundLog:
     seconds: float | None = None
     aggregated: bool = False
     record_epsilon: float | None = None  # record-level DP: the largest epsilon any client reported
+    client_epsilons: dict[int, float] = field(default_factory=dict)  # record-level: each client's own epsilon
+    client_noise: dict[int, float] = field(default_factory=dict)  # record-level: each client's noise multiplier
 
 
 def flag_outliers(updates: list[np.ndarray], cosine_threshold: float, norm_factor: float) -> dict[int, str]:
@@ -100,8 +102,11 @@ class Inspector(Strategy):
         log = self._log(server_round)
         log.failures = len(failures)
         log.clients = sorted(int(r.metrics["partition-id"]) for _, r in results)
-        reported = [float(r.metrics["dp-epsilon"]) for _, r in results if "dp-epsilon" in r.metrics]
-        log.record_epsilon = max(reported) if reported else None
+        log.client_epsilons = {int(r.metrics["partition-id"]): float(r.metrics["dp-epsilon"])
+                               for _, r in results if "dp-epsilon" in r.metrics}
+        log.client_noise = {int(r.metrics["partition-id"]): float(r.metrics["dp-noise"])
+                            for _, r in results if "dp-noise" in r.metrics}
+        log.record_epsilon = max(log.client_epsilons.values()) if log.client_epsilons else None
         for _, r in results:
             silo = str(r.metrics.get("silo", "?"))
             log.silos[silo] = log.silos.get(silo, 0) + 1
@@ -139,12 +144,20 @@ class Inspector(Strategy):
         return out
 
 
+def _fit_metrics(results: list[tuple[int, dict[str, Scalar]]]) -> dict[str, Scalar]:
+    """The round's aggregated fit metrics: the largest record-level epsilon reported (the Inspector keeps
+    the per-client figures); without it Flower logs a warning every round."""
+    eps = [float(m["dp-epsilon"]) for _, m in results if "dp-epsilon" in m]
+    return {"dp-epsilon-max": max(eps)} if eps else {}
+
+
 def build_strategy(cfg: FLConfig, initial: Parameters, evaluate_fn: Any) -> Inspector:
     """The configured strategy stack: Inspector(DP?(base))."""
     common: dict[str, Any] = dict(
         fraction_fit=1.0, fraction_evaluate=0.0, min_fit_clients=cfg.expected_clients(),
         min_available_clients=cfg.num_clients, initial_parameters=initial, evaluate_fn=evaluate_fn,
         accept_failures=True, on_fit_config_fn=lambda rnd: {"server-round": rnd},
+        fit_metrics_aggregation_fn=_fit_metrics,
     )
     base: Strategy
     if cfg.mode == "fedavg" or cfg.robust_method == "cosine":

@@ -24,6 +24,7 @@ from lab.config import settings
 STREAM_SHARDS = 2
 VPC_CIDR = "10.42.0.0/16"
 SUBNET_CIDR = "10.42.1.0/24"
+KEY_ROTATION_DAYS = 365  # AWS's default period, stated so the status reads it back (infra/aws sets the same)
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,8 @@ def ensure_key(kms: Any, alias: str) -> tuple[str, str]:
             Tags=[{"TagKey": "project", "TagValue": settings().name_prefix}],
         )["KeyMetadata"]
         kms.create_alias(AliasName=alias, TargetKeyId=meta["KeyId"])
-    if not kms.get_key_rotation_status(KeyId=meta["KeyId"]).get("KeyRotationEnabled"):
-        kms.enable_key_rotation(KeyId=meta["KeyId"])
+    if kms.get_key_rotation_status(KeyId=meta["KeyId"]).get("RotationPeriodInDays") != KEY_ROTATION_DAYS:
+        kms.enable_key_rotation(KeyId=meta["KeyId"], RotationPeriodInDays=KEY_ROTATION_DAYS)
     return str(meta["KeyId"]), str(meta["Arn"])
 
 

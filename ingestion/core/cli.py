@@ -14,20 +14,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from lab.cli import LabError, parser, positive_int, print_summary
+from lab.cli import MAX_RECORDS, LabError, count, parser, print_summary, seed
 
 
 def add_ingest_arguments(p: argparse.ArgumentParser, silo: str, batch_default: int, batch_help: str) -> None:
     """--records | --source, --seed, --with-invalid, --dataset, --batch-size, --reset | --keep, --json."""
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--records", type=positive_int, default=1000,
+    src.add_argument("--records", type=count(MAX_RECORDS), default=1000,
                      help="generate this many signed sample records (default 1000)")
     src.add_argument("--source", type=Path, help="send the lines of this JSONL file instead (as-is)")
-    p.add_argument("--seed", type=int, default=0, help="seed of generated records (default 0)")
-    p.add_argument("--with-invalid", type=int, default=0, metavar="K",
+    p.add_argument("--seed", type=seed, default=0, help="seed of generated records (default 0)")
+    p.add_argument("--with-invalid", type=count(MAX_RECORDS, lower=0), default=0, metavar="K",
                    help="mix K invalid records into the generated ones (they must be dead-lettered)")
     p.add_argument("--dataset", default="digits", help="dataset name in the landing layout (default digits)")
-    p.add_argument("--batch-size", type=positive_int, default=batch_default,
+    p.add_argument("--batch-size", type=count(MAX_RECORDS), default=batch_default,
                    help=f"{batch_help} (default {batch_default})")
     keep = p.add_mutually_exclusive_group()
     keep.add_argument("--reset", dest="reset", action="store_true", default=None,
@@ -76,8 +76,8 @@ def silo_bench_main(
     from lab.localcloud import EmulatorError, local_cloud
 
     p = parser(prog, description)
-    p.add_argument("--records", type=positive_int, default=1000, help="records per path (default 1000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of generated records (default 0)")
+    p.add_argument("--records", type=count(MAX_RECORDS), default=1000, help="records per path (default 1000)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of generated records (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     try:

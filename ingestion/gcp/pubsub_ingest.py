@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from lab.cli import LabError, exit_code, parser, positive_int, print_summary, run_main
+from lab.cli import MAX_RECORDS, LabError, count, exit_code, parser, print_summary, run_main, seed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = parser("pubsub_ingest.py", __doc__ or "")
-    ap.add_argument("--records", type=positive_int, default=1000, help="records to publish (default 1000)")
+    ap.add_argument("--records", type=count(MAX_RECORDS), default=1000, help="records to publish (default 1000)")
     ap.add_argument("--source", type=Path, default=None,
                     help="JSONL file of records (from data/generate.py --silo gcp); default: generate samples")
-    ap.add_argument("--seed", type=int, default=0, help="seed of generated records (default 0)")
-    ap.add_argument("--with-invalid", type=int, default=0, metavar="K",
+    ap.add_argument("--seed", type=seed, default=0, help="seed of generated records (default 0)")
+    ap.add_argument("--with-invalid", type=count(MAX_RECORDS, lower=0), default=0, metavar="K",
                     help="mix K invalid records into the generated ones (they must be dead-lettered)")
     ap.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     args = ap.parse_args(argv)

@@ -16,7 +16,18 @@ GetPublicKey. Errors use the gRPC status codes of the real service:
 NOT_FOUND, ALREADY_EXISTS, INVALID_ARGUMENT (bad ciphertext or AAD),
 FAILED_PRECONDITION (disabled or destroyed version, wrong key purpose).
 
-Not emulated: IAM, quotas, HSM/EKM protection levels, import jobs, MAC keys.
+Authentication and IAM: every call needs ``authorization: Bearer <token>`` metadata
+(sent by a google.auth credentials object as gRPC call credentials): an RS256 JWT
+checked against the lab's GCP token issuer's JWKS, issuer, audience
+(``cloud-platform``) and lifetime, else UNAUTHENTICATED (HTTP 401). The caller's
+service account must then hold the method's permission (``cloudkms.cryptoKeyVersions.useToDecrypt``,
+``cloudkms.cryptoKeyVersions.update`` to enable or disable, ``cloudkms.cryptoKeys.update``
+to change the primary, ...) through a binding on the request's key ring in the
+operator's binding file, whose roles are the documents in ``ingestion/gcp/iam``;
+else PERMISSION_DENIED (HTTP 403). The port uses gRPC local credentials (loopback
+TCP only), the transport that lets call credentials travel without TLS.
+
+Not emulated: IAM conditions and deny policies, quotas, HSM/EKM protection levels, import jobs, MAC keys.
 Key material lives only in this process's memory (tests and `make up` sessions);
 the ciphertext format is ours (opaque to callers, like the real one) and names
 the key version, so data encrypted under an old primary stays decryptable.
@@ -34,6 +45,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import google_crc32c
@@ -45,6 +57,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.cloud.kms_v1.types import resources, service
 from google.protobuf import timestamp_pb2
+
+from lab.emulators.tokens import CLOUD_PLATFORM, GCP_ISSUER, Grants, TokenRejected, Verifier
 
 SERVICE_NAME = "google.cloud.kms.v1.KeyManagementService"
 LOOPBACK = "127.0.0.1"
@@ -60,6 +74,7 @@ Algorithm = resources.CryptoKeyVersion.CryptoKeyVersionAlgorithm
 
 _ID = r"[a-zA-Z0-9_-]{1,63}"
 _LOCATION = re.compile(r"^projects/[^/]+/locations/[^/]+$")
+_RING = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+")
 
 
 class KmsError(Exception):
@@ -511,9 +526,63 @@ METHODS: dict[str, tuple[Any, Any]] = {
 }
 
 
-def _handler(impl: Callable[[Any], Any]) -> Callable[[Any, grpc.ServicerContext], Any]:
+#: method name -> the IAM permission it needs (as documented for Cloud KMS)
+PERMISSIONS: dict[str, str] = {
+    "CreateKeyRing": "cloudkms.keyRings.create", "GetKeyRing": "cloudkms.keyRings.get",
+    "ListKeyRings": "cloudkms.keyRings.list", "CreateCryptoKey": "cloudkms.cryptoKeys.create",
+    "GetCryptoKey": "cloudkms.cryptoKeys.get", "ListCryptoKeys": "cloudkms.cryptoKeys.list",
+    "UpdateCryptoKey": "cloudkms.cryptoKeys.update", "UpdateCryptoKeyPrimaryVersion": "cloudkms.cryptoKeys.update",
+    "CreateCryptoKeyVersion": "cloudkms.cryptoKeyVersions.create", "GetCryptoKeyVersion": "cloudkms.cryptoKeyVersions.get",
+    "ListCryptoKeyVersions": "cloudkms.cryptoKeyVersions.list",
+    "UpdateCryptoKeyVersion": "cloudkms.cryptoKeyVersions.update",
+    "DestroyCryptoKeyVersion": "cloudkms.cryptoKeyVersions.destroy",
+    "RestoreCryptoKeyVersion": "cloudkms.cryptoKeyVersions.restore",
+    "Encrypt": "cloudkms.cryptoKeyVersions.useToEncrypt", "Decrypt": "cloudkms.cryptoKeyVersions.useToDecrypt",
+    "AsymmetricSign": "cloudkms.cryptoKeyVersions.useToSign", "GetPublicKey": "cloudkms.cryptoKeyVersions.viewPublicKey",
+}
+
+
+def _resource(request: Any) -> str:
+    """The key ring a request acts on (a location for ListKeyRings): what IAM bindings are scoped to."""
+    for name in ("name", "parent"):
+        value = getattr(request, name, "") or ""
+        if value:
+            break
+    else:
+        value = getattr(getattr(request, "crypto_key", None), "name", "") or \
+            getattr(getattr(request, "crypto_key_version", None), "name", "")
+    if isinstance(request, service.CreateKeyRingRequest):
+        value = f"{request.parent}/keyRings/{request.key_ring_id}"
+    match = _RING.match(value)
+    return match.group(0) if match else value
+
+
+@dataclass
+class Auth:
+    """Who may call: a token verifier (JWKS, issuer, audience) and the operator's IAM bindings."""
+
+    verifier: Verifier
+    grants: Grants
+
+    def check(self, method: str, request: Any, context: grpc.ServicerContext) -> None:
+        metadata = {k.lower(): v for k, v in context.invocation_metadata()}
+        header = str(metadata.get("authorization", ""))
+        try:
+            if not header.startswith("Bearer "):
+                raise TokenRejected("Request is missing required authentication credential.")
+            member = str(self.verifier.verify(header[7:])["sub"])
+        except TokenRejected as exc:
+            raise KmsError(grpc.StatusCode.UNAUTHENTICATED, str(exc)) from None
+        permission, resource = PERMISSIONS[method], _resource(request)
+        if not self.grants.allows(member, permission, resource):
+            raise KmsError(grpc.StatusCode.PERMISSION_DENIED,
+                           f"Permission '{permission}' denied on resource '{resource}' for {member}.")
+
+
+def _handler(method: str, impl: Callable[[Any], Any], auth: Auth) -> Callable[[Any, grpc.ServicerContext], Any]:
     def call(request: Any, context: grpc.ServicerContext) -> Any:
         try:
+            auth.check(method, request, context)
             return impl(request)
         except KmsError as exc:
             context.abort(exc.code, exc.message)
@@ -521,11 +590,11 @@ def _handler(impl: Callable[[Any], Any]) -> Callable[[Any, grpc.ServicerContext]
     return call
 
 
-def generic_handler(servicer: KeyManagementService) -> grpc.GenericRpcHandler:
+def generic_handler(servicer: KeyManagementService, auth: Auth) -> grpc.GenericRpcHandler:
     """The gRPC handler serving every implemented method with the client library's types."""
     handlers = {
         name: grpc.unary_unary_rpc_method_handler(
-            _handler(getattr(servicer, name)),
+            _handler(name, getattr(servicer, name), auth),
             request_deserializer=request_type.deserialize,
             response_serializer=response_type.serialize,
         )
@@ -534,27 +603,38 @@ def generic_handler(servicer: KeyManagementService) -> grpc.GenericRpcHandler:
     return grpc.method_handlers_generic_handler(SERVICE_NAME, handlers)
 
 
-def serve(port: int, host: str = LOOPBACK, workers: int = 8) -> grpc.Server:
-    """Start the server on host:port (loopback by default) and return it."""
+def serve(port: int, auth: Auth, host: str = LOOPBACK, workers: int = 8) -> grpc.Server:
+    """Start the server on host:port (loopback, gRPC local credentials) and return it."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers))
-    server.add_generic_rpc_handlers((generic_handler(KeyManagementService()),))
-    if server.add_insecure_port(f"{host}:{port}") == 0:
+    server.add_generic_rpc_handlers((generic_handler(KeyManagementService(), auth),))
+    credentials = grpc.local_server_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+    if server.add_secure_port(f"{host}:{port}", credentials) == 0:
         raise OSError(f"cannot bind {host}:{port}")
     server.start()
     return server
 
 
+def auth_from_files(jwks: Any, bindings: Any, roles_dir: Any) -> Auth:
+    """The Auth of the lab's GCP issuer (its JWKS file) and the operator's binding file."""
+    return Auth(Verifier(jwks, GCP_ISSUER, [CLOUD_PLATFORM]), Grants(bindings, roles_dir, "gcp"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lab.emulators.cloudkms",
-        description="Cloud KMS emulator (gRPC, insecure, loopback only) for the lab's GCP silo.",
+        description="Cloud KMS emulator (gRPC, loopback only, bearer tokens + IAM bindings) for the lab's GCP silo.",
     )
     parser.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1")
+    parser.add_argument("--jwks", type=Path, required=True, help="the lab's GCP token issuer's JWKS (file)")
+    parser.add_argument("--bindings", type=Path, required=True, help="operator's IAM bindings (JSON)")
+    parser.add_argument("--roles-dir", type=Path, required=True, help="role documents (ingestion/gcp/iam)")
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
         parser.error(f"--port must be between 1 and 65535, got {args.port}")
+    if not args.bindings.is_file():
+        parser.error(f"{args.bindings} does not exist")
     try:
-        server = serve(args.port)
+        server = serve(args.port, auth_from_files(args.jwks, args.bindings, args.roles_dir))
     except (OSError, RuntimeError) as exc:
         parser.exit(1, f"error: {exc}\n")
     print(f"cloudkms emulator listening on {LOOPBACK}:{args.port}", flush=True)

@@ -12,10 +12,16 @@ with ``Endpoint=sb://127.0.0.1:PORT;...;UseDevelopmentEmulator=true;EntityPath=H
 
 - SASL ANONYMOUS / PLAIN, then plain AMQP (no TLS, as the SDK's emulator mode expects).
 - ``$cbs`` put-token: SAS tokens are checked (HMAC-SHA256 with the namespace's
-  key, expiry, key name) and JWTs from a credential are checked for audience and
-  expiry (not signature). 202 on success, 401 otherwise. Links to a hub need a
-  valid token for it first (else the attach is refused with
-  ``amqp:unauthorized-access``), as in the service.
+  key, expiry, key name; the policy has all rights) and JWTs from a credential
+  are checked like the service does: RS256 signature against the identity
+  emulator's JWKS, issuer, audience and lifetime (``alg: none`` or HS256 -> 401).
+  202 on success, 401 otherwise. Links to a hub need a valid token for it first
+  (else the attach is refused with ``amqp:unauthorized-access``), as in the
+  service; with a JWT, a sender link also needs the principal to hold
+  ``Microsoft.EventHub/namespaces/messages/send/action`` and a receiver link
+  ``.../receive/action`` (the AMQP form of a 403), from the operator's assignment
+  file and the role documents in ``ingestion/azure/roles``. Without ``--jwks``
+  only SAS tokens are accepted.
 - ``$management`` READ of hub properties and partition properties.
 - Partitions with sequence numbers, byte offsets and enqueued times; batches
   (message format 0x80013700) are split into events; a partition key picks a
@@ -53,6 +59,8 @@ from typing import Any
 from proton import UNDESCRIBED, Array, Data, Described, symbol, timestamp, ubyte, uint, ulong, ushort
 
 from lab.emulators import FAKE_EVENTHUBS_KEY, FAKE_EVENTHUBS_KEY_NAME, LOOPBACK, emulator_parser
+from lab.emulators.identity import ISSUER
+from lab.emulators.tokens import Grants, TokenRejected, Verifier
 
 # -- AMQP 1.0 constants -------------------------------------------------------------
 OPEN, BEGIN, ATTACH, FLOW, TRANSFER, DISPOSITION, DETACH, END, CLOSE = range(0x10, 0x19)
@@ -67,6 +75,10 @@ MAX_MESSAGE = 1024 * 1024
 SELECTOR = "apache.org:selector-filter:string"
 SELECTOR_RE = re.compile(r"amqp\.annotation\.x-opt-(offset|sequence-number|enqueued-time)\s*(>=|>)\s*'([^']*)'")
 JWT_AUDIENCES = ("https://eventhubs.azure.net", "https://eventhubs.azure.net/")
+SEND_ACTION = "Microsoft.EventHub/namespaces/messages/send/action"
+RECEIVE_ACTION = "Microsoft.EventHub/namespaces/messages/receive/action"
+#: What a put-token grants: the hub, and the principal whose roles apply (None: the SAS policy, all rights).
+Grant = tuple[str, str | None]
 
 FAKE_KEY_NAME, FAKE_KEY = FAKE_EVENTHUBS_KEY_NAME, FAKE_EVENTHUBS_KEY
 
@@ -307,14 +319,16 @@ class Hub:
 
 
 class Namespace:
-    """The hubs of one emulated namespace and the key that signs its SAS tokens."""
+    """The hubs of one emulated namespace, the key that signs its SAS tokens, and who may use JWTs."""
 
-    def __init__(self, hubs: dict[str, int], key_name: str, key: str, data_dir: Path | None) -> None:
+    def __init__(self, hubs: dict[str, int], key_name: str, key: str, data_dir: Path | None,
+                 verifier: Verifier | None = None, grants: Grants | None = None) -> None:
         self.hubs = {name: Hub(name, count, data_dir) for name, count in hubs.items()}
         self.key_name, self.key = key_name, key
+        self.verifier, self.grants = verifier, grants
 
-    def check_token(self, token_type: str, token: str, audience: str) -> str | None:
-        """Return the hub this token grants, or None if it is invalid."""
+    def check_token(self, token_type: str, token: str, audience: str) -> Grant | None:
+        """Return what this token grants (hub, principal), or None if it is invalid."""
         if token_type == "servicebus.windows.net:sastoken":
             fields = dict(urllib.parse.parse_qsl(token.removeprefix("SharedAccessSignature ")))
             resource, expiry, signature = fields.get("sr", ""), fields.get("se", "0"), fields.get("sig", "")
@@ -324,17 +338,18 @@ class Namespace:
                 return None
             if not expiry.isdigit() or int(expiry) < time.time():
                 return None
-            return hub_of(resource)
-        if token_type == "jwt":
+            return hub_of(resource), None
+        if token_type == "jwt" and self.verifier is not None:
             try:
-                payload = token.split(".")[1]
-                claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-            except (IndexError, ValueError):
+                claims = self.verifier.verify(token)
+            except TokenRejected:
                 return None
-            if claims.get("aud") not in JWT_AUDIENCES or float(claims.get("exp", 0)) < time.time():
-                return None
-            return hub_of(audience)
+            return hub_of(audience), str(claims["sub"])
         return None
+
+    def may(self, principal: str | None, action: str) -> bool:
+        """SAS (principal None) may do anything; a JWT principal what its roles grant."""
+        return principal is None or (self.grants is not None and self.grants.allows(principal, action))
 
 
 def hub_of(address: str) -> str:
@@ -379,7 +394,7 @@ class Connection:
     def __init__(self, ns: Namespace, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.ns, self.reader, self.writer = ns, reader, writer
         self.sessions: dict[int, Session] = {}
-        self.authorized: set[str] = set()
+        self.authorized: dict[str, str | None] = {}  # hub -> principal (None: SAS)
         self.remote_max_frame = 512
         self.delivery_ids = itertools.count()
         self.channels = itertools.count()
@@ -509,6 +524,11 @@ class Connection:
             return amqp_error("amqp:not-found", f"The messaging entity '{hub_name}' could not be found.")
         if hub_name not in self.authorized:
             return amqp_error("amqp:unauthorized-access", f"Unauthorized access to '{hub_name}': put a token first.")
+        action, claim = (SEND_ACTION, "Send") if link.role_receiver else (RECEIVE_ACTION, "Listen")
+        if not self.ns.may(self.authorized[hub_name], action):
+            return amqp_error("amqp:unauthorized-access",
+                              f"Unauthorized access. '{claim}' claim(s) are required to perform this operation "
+                              f"(the caller's roles lack {action}).")
         link.hub = hub
         match = re.search(r"/Partitions/([^/]+)$", link.address)
         if match:
@@ -610,11 +630,11 @@ class Connection:
     def put_token(self, message: bytes) -> bytes:
         message_id, app, body = parse_request(message)
         audience, token_type = text(app.get("name", "")), text(app.get("type", ""))
-        hub = self.ns.check_token(token_type, text(body or ""), audience)
-        if hub is None or hub != hub_of(audience):
+        grant = self.ns.check_token(token_type, text(body or ""), audience)
+        if grant is None or grant[0] != hub_of(audience):
             return make_message({"status-code": 401, "status-description": "InvalidSignature: the token is not valid."},
                                 None, message_id)
-        self.authorized.add(hub)
+        self.authorized[grant[0]] = grant[1]
         return make_message({"status-code": 202, "status-description": "Accepted"}, None, message_id)
 
     def management(self, message: bytes) -> bytes:
@@ -712,11 +732,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="an event hub to serve (repeatable), e.g. records:4")
     parser.add_argument("--data-dir", type=Path, help="persist partition logs here (default: memory only)")
     parser.add_argument("--key-name", default=FAKE_KEY_NAME, help="SAS policy name tokens must use")
+    parser.add_argument("--jwks", type=Path, help="the identity emulator's JWKS file (JWTs refused without it)")
+    parser.add_argument("--assignments", type=Path, help="operator's role assignments (JSON), with --jwks")
+    parser.add_argument("--roles-dir", type=Path, help="role documents (ingestion/azure/roles), with --jwks")
     args = parser.parse_args(argv)
     if not args.hub:
         parser.error("give at least one --hub NAME:PARTITIONS")
+    if args.jwks and not (args.assignments and args.roles_dir):
+        parser.error("--jwks needs --assignments and --roles-dir (who may send or receive)")
     key = os.environ.get("LAB_EVENTHUBS_SAS_KEY", FAKE_KEY)
-    ns = Namespace(parse_hubs(args.hub), args.key_name, key, args.data_dir)
+    verifier = Verifier(args.jwks, ISSUER, JWT_AUDIENCES) if args.jwks else None
+    grants = Grants(args.assignments, args.roles_dir, "azure") if args.jwks else None
+    ns = Namespace(parse_hubs(args.hub), args.key_name, key, args.data_dir, verifier, grants)
     try:
         asyncio.run(serve(args.port, ns))
     except KeyboardInterrupt:

@@ -5,9 +5,15 @@ ones are not on the registries we can reach). This server implements the keys
 subset the lab uses, with Key Vault's wire shapes:
 
 - the ``401`` Bearer challenge (``WWW-Authenticate: Bearer authorization=...,
-  resource="https://vault.azure.net"``) and a bearer token whose ``aud`` must be
-  the vault resource and which must not be expired (the signature is NOT checked:
-  tokens come from ``lab.emulators.identity``);
+  resource="https://vault.azure.net"``) and a bearer token checked like Key Vault
+  does: RS256 signature against the identity emulator's JWKS, issuer, audience
+  (the vault resource) and lifetime; anything else is 401;
+- Azure RBAC data actions: each operation needs its data action
+  (``Microsoft.KeyVault/vaults/keys/wrap/action``, ``.../keys/update/action`` to
+  enable or disable, ``.../keys/rotate/action``, ...), granted to the token's
+  principal by the operator's assignment file through the role documents in
+  ``ingestion/azure/roles``; otherwise 403 ``ForbiddenByRbac``. Enabling, disabling
+  and rotating are therefore key-admin operations (Key Vault Crypto Officer);
 - create RSA key, get (latest or a version), list versions, rotate,
   enable/disable a version (PATCH attributes.enabled: a disabled version refuses
   every crypto operation with 403, as Key Vault does),
@@ -19,8 +25,8 @@ Private key material never leaves this process: wrap can be done by the client
 with the public key, unwrap only here. With ``--data-dir`` keys persist in a
 0600 JSON file so landed data stays readable after a restart.
 
-Not emulated (the fidelity table says so): access policies / RBAC (any valid
-token may do anything), HSM protection, soft delete and purge, automatic
+Not emulated (the fidelity table says so): vault access policies, RBAC scopes
+(an assignment covers the whole vault), HSM protection, soft delete and purge, automatic
 rotation from the policy (the policy is stored and returned, not acted on),
 key expiry enforcement, EC keys.
 """
@@ -38,11 +44,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import jwt
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from lab.emulators import JsonHandler, emulator_parser, serve
+from lab.emulators.identity import ISSUER
+from lab.emulators.tokens import Grants, TokenRejected, Verifier
 
 RESOURCE = "https://vault.azure.net"
 FAKE_TENANT = "00000000-0000-0000-0000-00000000fa4e"
@@ -52,6 +59,8 @@ NAME_RE = r"[0-9A-Za-z-]{1,127}"
 OAEP = {
     "RSA-OAEP-256": lambda: padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
 }
+KEYS, POLICIES = "Microsoft.KeyVault/vaults/keys/", "Microsoft.KeyVault/vaults/keyrotationpolicies/"
+CRYPTO_ACTIONS = {"wrapkey": "wrap", "unwrapkey": "unwrap", "encrypt": "encrypt", "decrypt": "decrypt"}
 DEFAULT_POLICY = {"lifetimeActions": [{"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Notify"}}],
                   "attributes": {}}
 
@@ -145,29 +154,33 @@ class VaultHandler(JsonHandler):
                            "recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90},
         }
 
-    def authorized(self) -> bool:
+    def principal(self) -> str:
+        """The caller's principal from a verified bearer token; TokenRejected otherwise."""
         auth = self.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
-            return False
-        try:
-            jwt.decode(auth[7:], options={"verify_signature": False, "verify_exp": True, "verify_nbf": True,
-                                          "verify_aud": True, "require": ["exp", "aud"]},
-                       audience=[RESOURCE, RESOURCE + "/"])
-        except jwt.PyJWTError:
-            return False
-        return True
+            raise TokenRejected("AKV10000: Request is missing a Bearer or PoP token.")
+        verifier: Verifier = self.server.verifier  # type: ignore[attr-defined]
+        return str(verifier.verify(auth[7:])["sub"])
 
     def route(self, method: str) -> None:
         body = self.read_body()
-        if not self.authorized():
-            self.send_json(401, {"error": {"code": "Unauthorized", "message": "AKV10000: Request is missing a Bearer or PoP token."}},
+        path = urlsplit(self.path).path.rstrip("/")
+        try:
+            principal = self.principal()
+        except TokenRejected as exc:
+            self.send_json(401, {"error": {"code": "Unauthorized", "message": str(exc)}},
                            {"WWW-Authenticate": CHALLENGE})
             return
         try:
+            action = required_action(method, path)
+            grants: Grants = self.server.grants  # type: ignore[attr-defined]
+            if action and not grants.allows(principal, action):
+                raise VaultError(403, "Forbidden", f"Caller is not authorized to perform action on resource. "
+                                 f"Caller: {principal}; Action: {action}; innererror: ForbiddenByRbac")
             request = json.loads(body) if body else {}
             if not isinstance(request, dict):
                 raise VaultError(400, "BadParameter", "the request body must be a JSON object")
-            status, reply = self.dispatch(method, urlsplit(self.path).path.rstrip("/"), request)
+            status, reply = self.dispatch(method, path, request)
         except VaultError as exc:
             status, reply = exc.status, {"error": {"code": exc.code, "message": exc.message}}
         except json.JSONDecodeError:
@@ -264,17 +277,41 @@ class VaultHandler(JsonHandler):
         return {"kid": f"{self.base_url()}/keys/{name}/{version}", "value": b64url(out)}
 
 
+def required_action(method: str, path: str) -> str:
+    """The RBAC data action an operation needs ("" for an unknown route: it answers 404 anyway)."""
+    parts = path.strip("/").split("/")
+    if len(parts) < 2 or parts[0] != "keys":
+        return ""
+    last = parts[-1] if len(parts) > 2 else ""
+    if last == "create":
+        return KEYS + "create/action"
+    if last == "rotate":
+        return KEYS + "rotate/action"
+    if last == "rotationpolicy":
+        return POLICIES + ("write" if method == "PUT" else "read")
+    if last in CRYPTO_ACTIONS:
+        return KEYS + CRYPTO_ACTIONS[last] + "/action"
+    if method == "PATCH":
+        return KEYS + "update/action"
+    return KEYS + "read"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = emulator_parser("python -m lab.emulators.keyvault", "Azure Key Vault (keys) emulator over HTTPS.")
     parser.add_argument("--cert", type=Path, required=True, help="server certificate (PEM), e.g. from lab.tls")
     parser.add_argument("--key", type=Path, required=True, help="server private key (PEM)")
     parser.add_argument("--data-dir", type=Path, help="persist keys here (0600 file); default: memory only")
+    parser.add_argument("--jwks", type=Path, required=True, help="the identity emulator's published JWKS (file)")
+    parser.add_argument("--assignments", type=Path, required=True, help="operator's role assignments (JSON)")
+    parser.add_argument("--roles-dir", type=Path, required=True, help="role documents (ingestion/azure/roles)")
     args = parser.parse_args(argv)
-    for path in (args.cert, args.key):
+    for path in (args.cert, args.key, args.assignments):
         if not path.is_file():
             parser.error(f"{path} does not exist")
     store = args.data_dir / "keys.json" if args.data_dir else None
-    serve(VaultHandler, args.port, tls=(args.cert, args.key), vault=Vault(store))
+    verifier = Verifier(args.jwks, ISSUER, [RESOURCE, RESOURCE + "/"])
+    serve(VaultHandler, args.port, tls=(args.cert, args.key), vault=Vault(store), verifier=verifier,
+          grants=Grants(args.assignments, args.roles_dir, "azure"))
     return 0
 
 

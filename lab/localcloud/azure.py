@@ -19,6 +19,8 @@ from pathlib import Path
 from lab.config import settings
 from lab.emulators import FAKE_EVENTHUBS_KEY as FAKE_KEY
 from lab.emulators import FAKE_EVENTHUBS_KEY_NAME as FAKE_KEY_NAME
+from lab.emulators.tokens import SigningKey, jwks_file
+from lab.localcloud.auth import AZURE_ROLES_DIR, azure_assignments, azure_signing_key
 from lab.localcloud.base import LOOPBACK, Emulator
 from lab.localcloud.registry import register
 from lab.paths import REPO_ROOT
@@ -40,6 +42,13 @@ def _azurite_blob() -> str:
 
 def _ca_env() -> dict[str, str]:
     return {"LAB_AZURE_CA_BUNDLE": str(ensure_ca())}
+
+
+def _auth_args() -> list[str]:
+    """What a resource emulator needs to check tokens and roles (created at set-up if missing)."""
+    SigningKey.ensure(azure_signing_key())
+    return ["--jwks", str(jwks_file(azure_signing_key())), "--assignments", str(azure_assignments()),
+            "--roles-dir", str(AZURE_ROLES_DIR)]
 
 
 def _data_dir(name: str) -> Path:
@@ -77,14 +86,21 @@ class EventHubsEmulator(Emulator):
     def command(self, port: int, extra_ports: dict[str, int]) -> list[str]:
         hub = f"{settings().azure_eventhub_name}:{settings().azure_eventhub_partitions}"
         return [sys.executable, "-m", "lab.emulators.eventhubs", "--port", str(port), "--hub", hub,
-                "--data-dir", str(_data_dir("eventhubs"))]
+                "--data-dir", str(_data_dir("eventhubs")), *_auth_args()]
+
+    def __init__(self) -> None:
+        self._sas_key = ""
+
+    def prepare(self) -> None:
+        # A new namespace key each start: the name says fake, the value is not guessable.
+        self._sas_key = f"{FAKE_KEY}-{secrets.token_urlsafe(24)}"
 
     def process_env(self, port: int, extra_ports: dict[str, int]) -> dict[str, str]:
-        return {"LAB_EVENTHUBS_SAS_KEY": FAKE_KEY}
+        return {"LAB_EVENTHUBS_SAS_KEY": self._sas_key}
 
     def client_env(self, port: int, extra_ports: dict[str, int]) -> dict[str, str]:
         conn = (f"Endpoint=sb://{LOOPBACK}:{port};SharedAccessKeyName={FAKE_KEY_NAME};"
-                f"SharedAccessKey={FAKE_KEY};UseDevelopmentEmulator=true")
+                f"SharedAccessKey={self._sas_key};UseDevelopmentEmulator=true")
         return {"LAB_AZURE_EVENTHUB_CONNECTION_STRING": conn}
 
 
@@ -99,7 +115,7 @@ class KeyVaultEmulator(Emulator):
     def command(self, port: int, extra_ports: dict[str, int]) -> list[str]:
         cert, key = server_cert("keyvault")
         return [sys.executable, "-m", "lab.emulators.keyvault", "--port", str(port), "--cert", str(cert),
-                "--key", str(key), "--data-dir", str(_data_dir("keyvault"))]
+                "--key", str(key), "--data-dir", str(_data_dir("keyvault")), *_auth_args()]
 
     def client_env(self, port: int, extra_ports: dict[str, int]) -> dict[str, str]:
         return {"LAB_AZURE_VAULT_URL": f"https://{LOOPBACK}:{port}", **_ca_env()}
@@ -117,7 +133,9 @@ class IdentityEmulator(Emulator):
         self._secret = f"fake-emulator-identity-{secrets.token_hex(8)}"
 
     def command(self, port: int, extra_ports: dict[str, int]) -> list[str]:
-        return [sys.executable, "-m", "lab.emulators.identity", "--port", str(port)]
+        SigningKey.ensure(azure_signing_key())
+        return [sys.executable, "-m", "lab.emulators.identity", "--port", str(port),
+                "--signing-key", str(azure_signing_key()), "--assignments", str(azure_assignments())]
 
     def process_env(self, port: int, extra_ports: dict[str, int]) -> dict[str, str]:
         return {"LAB_IDENTITY_HEADER": self._secret}

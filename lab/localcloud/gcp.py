@@ -10,20 +10,58 @@ Application Default Credentials.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import secrets
 import shutil
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 from lab.config import settings
+from lab.emulators.tokens import CLOUD_PLATFORM, GCP_ISSUER, SigningKey, jwks_file
+from lab.localcloud.auth import GCP_IAM_DIR, gcp_bindings, gcp_signing_key
 from lab.localcloud.base import LOOPBACK, Emulator, EmulatorError, free_port, http_ready, port_open
 from lab.localcloud.registry import register
 
 #: Environment variables (no SDK-standard one exists for these two services).
 BIGQUERY_ENDPOINT_VAR = "LAB_GCP_BIGQUERY_ENDPOINT"
 KMS_ENDPOINT_VAR = "LAB_GCP_KMS_ENDPOINT"
+#: The local token endpoint and its secret (the GCP side of lab.emulators.identity).
+TOKEN_ENDPOINT_VAR, TOKEN_HEADER_VAR = "LAB_GCP_TOKEN_ENDPOINT", "LAB_GCP_TOKEN_HEADER"
+#: Which lab service account a process acts as locally (default: the operator, see lab.localcloud.auth).
+SERVICE_ACCOUNT_VAR = "LAB_GCP_SERVICE_ACCOUNT"
+
+
+def local_credentials(service_account: str | None = None) -> object:
+    """google.auth credentials whose tokens come from the local token endpoint.
+
+    The same object type the SDK uses everywhere (``google.oauth2.credentials.Credentials``),
+    refreshed by a handler that asks the lab's endpoint instead of Google's; in real
+    mode callers use Application Default Credentials instead, so switching is configuration.
+    """
+    from google.oauth2.credentials import Credentials
+
+    endpoint, secret = os.environ.get(TOKEN_ENDPOINT_VAR), os.environ.get(TOKEN_HEADER_VAR)
+    if not endpoint or not secret:
+        raise EmulatorError(f"{TOKEN_ENDPOINT_VAR}/{TOKEN_HEADER_VAR} unset: start the local cloud (gcp) first")
+    account = service_account or os.environ.get(SERVICE_ACCOUNT_VAR, "")
+
+    def refresh(request: object, scopes: object) -> tuple[str, dt.datetime]:
+        query = urllib.parse.urlencode({"api-version": "2019-08-01", "resource": CLOUD_PLATFORM,
+                                        **({"client_id": account} if account else {})})
+        response = request(url=f"{endpoint}?{query}", method="GET",  # type: ignore[operator]
+                           headers={"X-IDENTITY-HEADER": secret})
+        if response.status != 200:
+            raise EmulatorError(f"the local GCP token endpoint answered HTTP {response.status}")
+        body = json.loads(response.data)
+        expiry = dt.datetime.fromtimestamp(int(body["expires_on"]), dt.timezone.utc).replace(tzinfo=None)
+        return str(body["access_token"]), expiry
+
+    return Credentials(token=None, refresh_handler=refresh)
 
 
 def _venv_tool(name: str) -> str:
@@ -149,25 +187,54 @@ class StorageEmulator(Emulator):
             return False
 
 
+class GcpTokenEmulator(Emulator):
+    name = "gcptoken"
+    cloud = "gcp"
+    description = "token endpoint of the GCP silo's credentials (lab.emulators.identity, GCP issuer)"
+
+    def __init__(self) -> None:
+        self._secret = ""
+
+    def prepare(self) -> None:
+        SigningKey.ensure(gcp_signing_key())
+        self._secret = f"fake-emulator-gcp-token-{secrets.token_hex(8)}"
+
+    def command(self, port: int, extra_ports: dict[str, int]) -> list[str]:
+        return [sys.executable, "-m", "lab.emulators.identity", "--port", str(port), "--issuer", GCP_ISSUER,
+                "--signing-key", str(gcp_signing_key()), "--assignments", str(gcp_bindings())]
+
+    def process_env(self, port: int, extra_ports: dict[str, int]) -> dict[str, str]:
+        return {"LAB_IDENTITY_HEADER": self._secret}
+
+    def client_env(self, port: int, extra_ports: dict[str, int]) -> dict[str, str]:
+        return {TOKEN_ENDPOINT_VAR: f"http://{LOOPBACK}:{port}/token", TOKEN_HEADER_VAR: self._secret}
+
+
 class CloudKmsEmulator(Emulator):
     name = "cloudkms"
     cloud = "gcp"
-    description = "the lab's Cloud KMS emulator (gRPC, lab/emulators/cloudkms.py)"
+    description = "the lab's Cloud KMS emulator (gRPC, bearer tokens + IAM bindings, lab/emulators/cloudkms.py)"
+
+    def prepare(self) -> None:
+        SigningKey.ensure(gcp_signing_key())
 
     def command(self, port: int, extra_ports: dict[str, int]) -> list[str]:
-        return [sys.executable, "-m", "lab.emulators.cloudkms", "--port", str(port)]
+        return [sys.executable, "-m", "lab.emulators.cloudkms", "--port", str(port),
+                "--jwks", str(jwks_file(gcp_signing_key())), "--bindings", str(gcp_bindings()),
+                "--roles-dir", str(GCP_IAM_DIR)]
 
     def client_env(self, port: int, extra_ports: dict[str, int]) -> dict[str, str]:
         return {KMS_ENDPOINT_VAR: f"{LOOPBACK}:{port}"}
 
     def is_ready(self, port: int, extra_ports: dict[str, int]) -> bool:
-        """A real RPC (ListKeyRings), not just an open port."""
+        """A real RPC (ListKeyRings) without a token: UNAUTHENTICATED means it serves and checks."""
         if not port_open(port):
             return False
         import grpc
         from google.cloud.kms_v1.types import service
 
-        with grpc.insecure_channel(f"{LOOPBACK}:{port}") as channel:
+        credentials = grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+        with grpc.secure_channel(f"{LOOPBACK}:{port}", credentials) as channel:
             call = channel.unary_unary(
                 "/google.cloud.kms.v1.KeyManagementService/ListKeyRings",
                 request_serializer=service.ListKeyRingsRequest.serialize,
@@ -175,10 +242,10 @@ class CloudKmsEmulator(Emulator):
             )
             try:
                 call(service.ListKeyRingsRequest(parent="projects/health/locations/check"), timeout=2)
-            except grpc.RpcError:
-                return False
-        return True
+            except grpc.RpcError as exc:
+                return exc.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+        return False  # answered without a token: not the authenticating emulator
 
 
-for _emulator in (PubSubEmulator(), BigQueryEmulator(), StorageEmulator(), CloudKmsEmulator()):
+for _emulator in (GcpTokenEmulator(), PubSubEmulator(), BigQueryEmulator(), StorageEmulator(), CloudKmsEmulator()):
     register(_emulator)

@@ -140,6 +140,20 @@ def test_moto_does_not_enforce_a_key_policy(clean_aws: str) -> None:
     assert kms.encrypt(KeyId=key, Plaintext=b"x")["KeyId"]
 
 
+
+@pytest.mark.emulator
+def test_moto_drops_the_kms_rotation_period(clean_aws: str) -> None:
+    from ingestion.aws.clients import client
+
+    kms = client("kms")
+    key = kms.create_key(Description="fidelity: rotation period")["KeyMetadata"]["KeyId"]
+    kms.enable_key_rotation(KeyId=key, RotationPeriodInDays=180)
+    status = kms.get_key_rotation_status(KeyId=key)
+    # Real AWS returns RotationPeriodInDays=180. moto turns rotation on but keeps no period, so the
+    # automatic schedule is "real only" in the key rotation row (tests/infra/test_local_rotation.py).
+    assert status["KeyRotationEnabled"] is True
+    assert status.get("RotationPeriodInDays") is None
+
 @pytest.fixture(scope="module")
 def azure_env() -> Iterator[None]:
     from lab.localcloud import local_cloud

@@ -12,10 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 
-import grpc
 import pytest
-from google.cloud import kms_v1
-from google.cloud.kms_v1.services.key_management_service.transports import KeyManagementServiceGrpcTransport
 
 from encryption.errors import KeyServiceError
 from encryption.providers import gcp_kms
@@ -51,10 +48,7 @@ def test_kms_unreachable_during_landing_keeps_messages_on_the_subscription(silo,
     publish_lines(silo.publisher, silo.names.topic, [r.to_json().encode() for r in records], default_producer("gcp"))
     path = Outage(int(kms_endpoint.rsplit(":", 1)[1]))
     try:
-        channel = grpc.insecure_channel(path.url)
-        kms = GcpKmsProvider(silo.names.crypto_key,
-                             client=kms_v1.KeyManagementServiceClient(
-                                 transport=KeyManagementServiceGrpcTransport(channel=channel)))
+        kms = GcpKmsProvider(silo.names.crypto_key, client=gcp_kms.kms_client(endpoint=path.url))
         path.cut()
         consumer = silo.consumer(kms, trust)
         with pytest.raises(KeyServiceError) as failed:

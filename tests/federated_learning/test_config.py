@@ -13,18 +13,22 @@ from securefl.config import load_config, parse_overrides
 
 def test_defaults_are_the_secure_setting() -> None:
     cfg = load_config()
-    assert cfg.secagg and cfg.dp and cfg.num_clients == 10 and cfg.num_server_rounds == 5
+    assert cfg.secagg and cfg.dp and cfg.num_clients == 10 and cfg.num_server_rounds == 10
     assert cfg.num_shares % 2 == 1 and cfg.clipping_range >= cfg.clipping_norm
+    # issue #15: noise on the client (record-level DP-SGD) for a budget of 8, weak privacy not allowed
+    assert cfg.record_dp and cfg.target_epsilon == 8.0 and not cfg.allow_weak_privacy
+    assert (cfg.model, cfg.optimizer, cfg.local_epochs, cfg.batch_size) == ("linear", "sgd", 1, 32)
 
 
 @pytest.mark.parametrize(("override", "message"), [
     ("num-shares=4", "must be odd"),
     ("num-shares=5 reconstruction-threshold=2", "reconstruction-threshold"),
     ("num-shares=5 reconstruction-threshold=6", "reconstruction-threshold"),
-    ("clipping-range=1.0 clipping-norm=4.0", "clipping-range"),
+    ("dp-level=client clipping-range=1.0 clipping-norm=4.0", "clipping-range"),
     ("mode=robust", "needs secagg=false"),
     ("num-clients=3 num-shares=5", "exceeds num-clients"),
-    ("noise-multiplier=0", "noise-multiplier > 0"),
+    ("dp-level=client noise-multiplier=0", "noise-multiplier > 0"),
+    ("target-epsilon=0 record-noise-multiplier=0", "target-epsilon > 0"),
     ("secagg=false attack=sign-flip attackers=0", "attackers"),
     ("drop-client=10", "drop-client"),
     ("partition=random", "partition"),

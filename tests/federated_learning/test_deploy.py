@@ -93,3 +93,10 @@ def test_every_process_is_stopped(deployment: tuple[DeployResult, Path]) -> None
     result, _ = deployment
     assert len(result.pids) >= 4  # superlink + 3 supernodes, plus their helpers
     assert not [pid for pid in result.pids if alive(pid)]
+
+
+def test_deployment_refuses_weak_privacy_before_starting(tmp_path: Path) -> None:
+    with pytest.raises(LabError, match="allow-weak-privacy"):
+        deployment_config(3, 1, {"dp-level": "client", "noise-multiplier": 0.05}, tmp_path)
+    assert deployment_config(3, 1, {"dp-level": "client", "noise-multiplier": 0.05,
+                                    "allow-weak-privacy": True}, tmp_path).allow_weak_privacy

@@ -27,7 +27,8 @@ def test_record_epsilon_matches_stepping_the_accountant() -> None:
     acc = RDPAccountant()
     for _ in range(90):
         acc.step(noise_multiplier=1.2, sample_rate=0.1)
-    assert record_epsilon(1.2, 0.1, 90, 1e-5) == pytest.approx(acc.get_epsilon(1e-5))
+    # a coarser order grid than Opacus's default: an upper bound, within 2 % of it
+    assert acc.get_epsilon(1e-5) <= record_epsilon(1.2, 0.1, 90, 1e-5) <= 1.02 * acc.get_epsilon(1e-5)
     assert record_epsilon(1.2, 0.1, 180, 1e-5) > record_epsilon(1.2, 0.1, 90, 1e-5)
 
 
@@ -38,9 +39,10 @@ def test_record_noise_reaches_target(target: float) -> None:
 
 
 def test_client_reports_record_epsilon_for_rounds_so_far() -> None:
-    cfg = load_config({"dp-level": "record", "local-epochs": 1, "record-noise-multiplier": 1.5})
+    cfg = load_config({"dp-level": "record", "local-epochs": 1, "record-noise-multiplier": 1.5,
+                       "target-epsilon": 0})
     client = SiloClient(cfg, 4, data.packaged_source)
-    weights = task.get_weights(task.new_model(0))
+    weights = task.get_weights(task.new_model(0, cfg.model))
     _, n, m1 = client.fit(weights, {"server-round": 1})
     _, _, m3 = client.fit(weights, {"server-round": 3})
     rate, steps = dpsgd_steps(n, cfg.batch_size, 1)
@@ -53,6 +55,18 @@ def test_record_level_config() -> None:
     assert cfg.record_dp and not cfg.client_dp
     assert not load_config({"dp-level": "record", "dp": False}).record_dp
     with pytest.raises(LabError, match="record-noise-multiplier"):
-        load_config({"dp-level": "record", "record-noise-multiplier": 0.0})
+        load_config({"dp-level": "record", "record-noise-multiplier": 0.0, "target-epsilon": 0})
+    assert load_config({"dp-level": "record", "record-noise-multiplier": 0.0}).target_epsilon == 8.0
+
+
+@pytest.mark.slow  # trains one client for one round
+def test_client_solves_its_noise_for_the_target_over_the_whole_run() -> None:
+    cfg = load_config({"target-epsilon": 4.0})
+    client = SiloClient(cfg, 2, data.packaged_source)
+    _, n, metrics = client.fit(task.get_weights(task.new_model(0, "linear")), {"server-round": cfg.num_server_rounds})
+    rate, steps = dpsgd_steps(n, cfg.batch_size, cfg.local_epochs)
+    assert metrics["dp-noise"] == client.noise_multiplier() > 0
+    assert 0.98 * 4.0 <= metrics["dp-epsilon"] <= 4.0
+    assert record_epsilon(metrics["dp-noise"], rate, steps * cfg.num_server_rounds, cfg.delta) == metrics["dp-epsilon"]
     with pytest.raises(LabError, match="dp-level"):
         load_config({"dp-level": "sample"})

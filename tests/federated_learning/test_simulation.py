@@ -1,7 +1,6 @@
-"""End-to-end simulations (Ray): SecAgg+ with a client dropping out, and robust mode under attack.
-
-Each simulation costs ~30-40 s of Ray start-up on 2 cores, so each runs once per module
-and several assertions share it.
+"""End-to-end simulations (in-process runtime; one against Flower's Ray engine): the default
+(SecAgg+ with DP-SGD noise on every client), SecAgg+ with a client dropping out, robust mode
+under attack. Each run is shared by several assertions.
 """
 from __future__ import annotations
 
@@ -24,7 +23,9 @@ SMALL = {"num-clients": 5, "num-server-rounds": 2, "local-epochs": 2, "num-share
 @pytest.fixture(scope="module")
 def secure_run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
     out = tmp_path_factory.mktemp("secure")
-    return run_simulation({**SMALL, "drop-client": 3, "noise-multiplier": 0.01, "out-dir": str(out)})
+    # client-level DP with almost no noise: the mechanism, explicitly allowed as weak privacy
+    return run_simulation({**SMALL, "drop-client": 3, "dp-level": "client", "noise-multiplier": 0.01,
+                           "allow-weak-privacy": True, "out-dir": str(out)})
 
 
 def test_secagg_survives_a_dropped_client(secure_run: RunResult) -> None:
@@ -40,6 +41,8 @@ def test_epsilon_is_reported_every_round_with_its_assumptions(secure_run: RunRes
     eps = [r["epsilon"] for r in s["rounds"]]
     assert all(e is not None and e > 0 for e in eps) and eps[1] > eps[0] == pytest.approx(eps[0])
     assert s["delta"] == 1e-5 and "client-level" in s["dp_settings"]["assumptions"]
+    assert s["noise_on"] == "server" and not s["privacy_guarantee"]["meaningful"]
+    assert "no meaningful privacy guarantee" in s["privacy_guarantee"]["label"]
     # 4 of 5 clients aggregated: the noise was scaled for 5, so the effective multiplier is 4/5 of it
     assert s["rounds"][0]["effective_noise_multiplier"] == pytest.approx(0.01 * 4 / 5)
 
@@ -71,3 +74,42 @@ def test_robust_mode_flags_and_drops_a_sign_flip_attacker(tmp_path: Path) -> Non
     assert s["flagged_clients"] == [0]
     assert all(r["flagged"] == [0] for r in s["rounds"])
     assert s["final_accuracy"] > 0.8
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    out = tmp_path_factory.mktemp("default")
+    return run_simulation({**SMALL, "local-epochs": 1, "out-dir": str(out)})
+
+
+def test_default_adds_the_noise_on_the_clients_with_an_accountant(default_run: RunResult) -> None:
+    s = default_run.summary
+    assert s["ok"], s["problems"]
+    assert s["secagg"] and s["privacy_level"] == "record" and s["noise_on"] == "client"
+    assert s["accountant"].startswith("Opacus RDP") and s["delta"] <= 1e-5
+    per_client = s["epsilon_per_client"]
+    assert sorted(per_client) == ["0", "1", "2", "3", "4"]
+    assert 7.9 <= s["epsilon"] == max(per_client.values()) <= 8.0
+    assert s["privacy_guarantee"]["meaningful"] and "8.00" in s["privacy_guarantee"]["label"]
+    report = json.loads((Path(default_run.model_path).parent / "fl_run.json").read_text())
+    assert (report["epsilon"], report["noise_on"], report["accountant"]) == (s["epsilon"], "client", s["accountant"])
+
+
+def test_flower_logs_go_to_the_run_log_not_the_console(default_run: RunResult,
+                                                       capfd: pytest.CaptureFixture[str]) -> None:
+    log = Path(default_run.summary["log"]).read_text()
+    assert "flwr" in log  # Flower's own lines were captured there
+    run_simulation({**SMALL, "num-server-rounds": 1, "local-epochs": 1,
+                    "out-dir": str(Path(default_run.summary["log"]).parent / "again")})
+    out, err = capfd.readouterr()
+    for noise in ("DEPRECATED", "fit_metrics_aggregation_fn", "FutureWarning", "WARNING"):
+        assert noise not in out + err
+
+
+def test_inprocess_runtime_gives_flowers_ray_result(tmp_path: Path) -> None:
+    """The in-process runtime must train the same model as Flower's engine (plain FedAvg: deterministic)."""
+    plain = {**SMALL, "secagg": False, "dp": False}
+    ours = run_simulation({**plain, "out-dir": str(tmp_path / "inprocess")})
+    ray = run_simulation({**plain, "out-dir": str(tmp_path / "ray")}, runtime="ray")
+    assert ours.ok and ray.ok and ray.summary["runtime"] == "ray"
+    assert [r["accuracy"] for r in ours.summary["rounds"]] == [r["accuracy"] for r in ray.summary["rounds"]]

@@ -30,9 +30,17 @@ def test_reduced_scenario_tells_the_whole_story(tmp_path: Path) -> None:
     assert not det["azure"]["compromised_producers"] and not det["gcp"]["compromised_producers"]
     # the backdoor works before quarantine and stops working after it
     runs = {r["name"]: r for r in result["training"]}
-    # (training is not bit-reproducible under Ray/DP noise: the raw-run ASR was 0.42-0.97 across runs)
-    assert runs["raw"]["attack_success_rate"] > 0.3
+    # the raw run shows the backdoor taking hold, or the report says (with the figure) that DP damped it
+    raw_asr = runs["raw"]["attack_success_rate"]
+    note = result["outcome"]["backdoor_note"]
+    assert f"{raw_asr:.1%}" in note and ("took hold" in note or "DP damped" in note)
+    if "took hold" in note:
+        assert result["outcome"]["checks"]["attack success drops"]
     assert runs["quarantined"]["attack_success_rate"] <= 0.05
+    # every training: record-level epsilon <= 8 from an accountant, noise added on the clients
+    for r in result["training"]:
+        s = r["summary"]
+        assert s["epsilon"] <= 8.0 and s["noise_on"] == "client" and s["accountant"], r["name"]
     assert (tmp_path / "models" / "fl_run.json").exists()
     assert result["ok"], [r for r in result["steps"] if not r["ok"]]
     # the report carries this run's numbers
@@ -40,6 +48,7 @@ def test_reduced_scenario_tells_the_whole_story(tmp_path: Path) -> None:
     text = md.read_text()
     assert f"| aws | {result['ingestion']['aws']['sent']} | {result['ingestion']['aws']['landed']} |" in text
     assert "data:image/png;base64," in page.read_text()
+    assert "noise on" in text and "privacy_utility.png" in text
     saved = json.loads((cfg.out / "scenario.json").read_text())
     assert saved["detection"]["aws"]["flagged_count"] == det["aws"]["flagged_count"]
 

@@ -11,8 +11,8 @@ from ingestion.records import TrustStore
 
 
 def test_rotate_then_read_old_and_new(silo: Silo) -> None:
-    trust = TrustStore.from_dir()
     records = samples.generate_records("aws", 20, seed=30)
+    trust = TrustStore.from_dir()  # after the generator made the producer's key: the test runs alone too
     landing.write_batch(silo.store, silo.provider, "aws", "digits", "before", records[:10])
     kms = client("kms")
     rotate_key_on_demand(kms, silo.resources.key_id)

@@ -19,7 +19,7 @@ from ingestion.azure.producer import EventHubProducer
 from ingestion.core.landing import batch_prefix, context, deadletter_prefix, read_batches
 from ingestion.core.verify import verify_landing
 from ingestion.records import TrustStore
-from lab.emulators.identity import make_token
+from tests.lab.emulators.forge import azure_token as make_token
 
 pytestmark = pytest.mark.emulator
 

@@ -26,12 +26,18 @@ def test_generated_and_file_inputs(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("argv", "message"), [
     (("--dataset", "../etc"), "--dataset"),
-    (("--with-invalid", "-1"), "--with-invalid"),
     (("--source", "/nonexistent/x.jsonl"), "cannot read"),
 ])
 def test_bad_input_is_one_clear_error(argv: tuple[str, ...], message: str) -> None:
     with pytest.raises(LabError, match=message):
         input_lines(parse(*argv), "aws")
+
+
+@pytest.mark.parametrize("argv", [("--with-invalid", "-1"), ("--seed", "-1"), ("--records", "100001")])
+def test_out_of_range_numbers_stop_at_parsing(argv: tuple[str, ...]) -> None:
+    with pytest.raises(SystemExit) as refused:
+        parse(*argv)
+    assert refused.value.code == 2
 
 
 def test_reset_defaults_to_local_only() -> None:

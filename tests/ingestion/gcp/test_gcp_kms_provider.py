@@ -1,17 +1,15 @@
 """GcpKmsProvider with the envelope format, against the Cloud KMS emulator over gRPC (real client)."""
 from __future__ import annotations
 
-import grpc
 import pytest
-from google.cloud import kms_v1
-from google.cloud.kms_v1.services.key_management_service.transports import KeyManagementServiceGrpcTransport
 
 from encryption.envelope import decrypt, encrypt, read_header
 from encryption.errors import EnvelopeError, KeyServiceError
 from encryption.providers.gcp_kms import GcpKmsProvider, kms_client
-from lab.emulators.cloudkms import serve
+from lab.localcloud import local_cloud
 from lab.localcloud.base import free_port
 from lab.localcloud.gcp import KMS_ENDPOINT_VAR
+from tests.lab.emulators.forge import cloudkms_server, kms_client_as
 
 RING = "projects/p/locations/l/keyRings/r"
 CTX = {"silo": "gcp", "dataset": "digits", "batch": "b1"}
@@ -20,14 +18,12 @@ CTX = {"silo": "gcp", "dataset": "digits", "batch": "b1"}
 @pytest.fixture(scope="module")
 def kms():
     port = free_port()
-    server = serve(port)
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    client = kms_v1.KeyManagementServiceClient(transport=KeyManagementServiceGrpcTransport(channel=channel))
+    server = cloudkms_server(port)
+    client = kms_client_as(port)
     client.create_key_ring(request={"parent": "projects/p/locations/l", "key_ring_id": "r", "key_ring": {}})
     for name in ("a", "b"):
         client.create_crypto_key(request={"parent": RING, "crypto_key_id": name, "crypto_key": {"purpose": "ENCRYPT_DECRYPT"}})
     yield client, port
-    channel.close()
     server.stop(grace=None)
 
 
@@ -73,8 +69,9 @@ def test_missing_key_is_a_key_service_error(kms):
 def test_client_from_environment(kms, monkeypatch):
     _, port = kms
     monkeypatch.setenv(KMS_ENDPOINT_VAR, f"127.0.0.1:{port}")
-    provider = GcpKmsProvider(f"{RING}/cryptoKeys/b", client=kms_client())
-    assert decrypt(encrypt(b"env", provider, CTX), provider, CTX) == b"env"
+    with local_cloud("gcptoken"):  # tokens the way the SDK gets them: a google.auth credentials object
+        provider = GcpKmsProvider(f"{RING}/cryptoKeys/b", client=kms_client())
+        assert decrypt(encrypt(b"env", provider, CTX), provider, CTX) == b"env"
     monkeypatch.setenv(KMS_ENDPOINT_VAR, "kms.example.com:443")
     with pytest.raises(KeyServiceError, match="loopback"):
         kms_client()

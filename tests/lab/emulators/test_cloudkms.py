@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import uuid
 
 import google_crc32c
@@ -14,20 +15,29 @@ from google.api_core import exceptions as gexc
 from google.cloud import kms_v1
 from google.cloud.kms_v1.services.key_management_service.transports import KeyManagementServiceGrpcTransport
 
-from lab.emulators.cloudkms import serve
+from lab.localcloud.auth import gcp_bindings, gcp_member
 from lab.localcloud.base import free_port
+from tests.lab.emulators.forge import cloudkms_server, kms_client_as
 
 PARENT = "projects/test-project/locations/us-central1"
 
 
 @pytest.fixture(scope="module")
-def client():
+def port(tmp_path_factory):
+    # the lab's bindings, plus signing for the operator (no lab identity signs with Cloud KMS)
+    config = json.loads(gcp_bindings().read_text())
+    config["principals"][gcp_member("operator")]["permissions"] = ["cloudkms.cryptoKeyVersions.useToSign"]
+    bindings = tmp_path_factory.mktemp("iam") / "bindings.json"
+    bindings.write_text(json.dumps(config))
     port = free_port()
-    server = serve(port)
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    yield kms_v1.KeyManagementServiceClient(transport=KeyManagementServiceGrpcTransport(channel=channel))
-    channel.close()
+    server = cloudkms_server(port, bindings)
+    yield port
     server.stop(grace=None)
+
+
+@pytest.fixture(scope="module")
+def client(port):
+    return kms_client_as(port)  # the operator: key admin and the pipeline roles
 
 
 @pytest.fixture()
@@ -151,3 +161,92 @@ def test_asymmetric_sign_verifies_with_public_key(client, ring):
     public.verify(sig, b"model weights", ec.ECDSA(hashes.SHA256()))  # raises if wrong
     with pytest.raises(gexc.FailedPrecondition):
         client.encrypt(request={"name": key, "plaintext": b"x"})
+
+
+# -- probes: authentication and IAM (issue #14, item 3) ------------------------------------------
+
+def _forged(kind: str) -> str | None:
+    from lab.emulators.tokens import CLOUD_PLATFORM, GCP_ISSUER
+    from tests.lab.emulators import forge
+
+    member = gcp_member("operator")
+    return {
+        "alg-none": lambda: forge.alg_none(CLOUD_PLATFORM, member, issuer=GCP_ISSUER),
+        "hs256-own-secret": lambda: forge.hs256(CLOUD_PLATFORM, member, issuer=GCP_ISSUER),
+        "rs256-own-key": lambda: forge.self_signed_rs256(CLOUD_PLATFORM, member, issuer=GCP_ISSUER),
+        "azure-token": lambda: forge.azure_token(CLOUD_PLATFORM, member)[0],  # another issuer's key
+        "expired": lambda: forge.gcp_token(member, now=0),
+    }[kind]()
+
+
+def test_no_token_is_unauthenticated(port, ring):
+    channel = grpc.secure_channel(f"127.0.0.1:{port}", grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP))
+    anonymous = kms_v1.KeyManagementServiceClient(transport=KeyManagementServiceGrpcTransport(channel=channel))
+    with pytest.raises(gexc.Unauthenticated) as refused:  # HTTP 401
+        anonymous.get_key_ring(request={"name": ring})
+    assert refused.value.code == 401
+    channel.close()
+
+
+@pytest.mark.parametrize("kind", ["alg-none", "hs256-own-secret", "rs256-own-key", "azure-token", "expired"])
+def test_forged_tokens_are_unauthenticated(port, client, ring, kind):
+    key = _key(client, ring)
+    ciphertext = client.encrypt(request={"name": key, "plaintext": b"secret"}).ciphertext
+    forged = kms_client_as(port, token=_forged(kind))
+    with pytest.raises(gexc.Unauthenticated):
+        forged.decrypt(request={"name": key, "ciphertext": ciphertext})
+
+
+def test_a_valid_token_without_the_permission_is_denied(port, client, ring):
+    key = _key(client, ring)
+    ciphertext = client.encrypt(request={"name": key, "plaintext": b"secret"}).ciphertext
+    with pytest.raises(gexc.PermissionDenied) as denied:  # the producer only publishes
+        kms_client_as(port, "producer").decrypt(request={"name": key, "ciphertext": ciphertext})
+    assert denied.value.code == 403 and "useToDecrypt" in denied.value.message
+    trainer = kms_client_as(port, "trainer")  # decrypts, never encrypts
+    assert trainer.decrypt(request={"name": key, "ciphertext": ciphertext}).plaintext == b"secret"
+    with pytest.raises(gexc.PermissionDenied):
+        trainer.encrypt(request={"name": key, "plaintext": b"x"})
+
+
+def test_enable_disable_and_rotate_need_the_admin_role(port, client, ring):
+    key = _key(client, ring)
+    version = f"{key}/cryptoKeyVersions/1"
+    disabled = {"name": version, "state": kms_v1.CryptoKeyVersion.CryptoKeyVersionState.DISABLED}
+    client.update_crypto_key_version(request={"crypto_key_version": disabled, "update_mask": {"paths": ["state"]}})
+    consumer = kms_client_as(port, "consumer")
+    enabled = {"name": version, "state": kms_v1.CryptoKeyVersion.CryptoKeyVersionState.ENABLED}
+    for attempt in (
+        lambda: consumer.update_crypto_key_version(request={"crypto_key_version": enabled,
+                                                            "update_mask": {"paths": ["state"]}}),
+        lambda: consumer.create_crypto_key_version(request={"parent": key, "crypto_key_version": {}}),
+        lambda: consumer.update_crypto_key_primary_version(request={"name": key, "crypto_key_version_id": "1"}),
+    ):
+        with pytest.raises(gexc.PermissionDenied):  # HTTP 403
+            attempt()
+    state = client.get_crypto_key_version(request={"name": version}).state
+    assert state == kms_v1.CryptoKeyVersion.CryptoKeyVersionState.DISABLED
+    client.update_crypto_key_version(request={"crypto_key_version": enabled, "update_mask": {"paths": ["state"]}})
+
+
+def test_bindings_are_per_key_ring(tmp_path):
+    rings = [f"{PARENT}/keyRings/s-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    config = json.loads(gcp_bindings().read_text())
+    config["principals"][gcp_member("trainer")]["scope"] = rings[0]  # the trainer on the first ring only
+    bindings = tmp_path / "bindings.json"
+    bindings.write_text(json.dumps(config))
+    port = free_port()
+    server = cloudkms_server(port, bindings)
+    try:
+        admin = kms_client_as(port)
+        keys = []
+        for ring in rings:
+            admin.create_key_ring(request={"parent": PARENT, "key_ring_id": ring.rsplit("/", 1)[1], "key_ring": {}})
+            keys.append(_key(admin, ring))
+        sealed = [admin.encrypt(request={"name": k, "plaintext": b"p"}).ciphertext for k in keys]
+        trainer = kms_client_as(port, "trainer")
+        assert trainer.decrypt(request={"name": keys[0], "ciphertext": sealed[0]}).plaintext == b"p"
+        with pytest.raises(gexc.PermissionDenied):
+            trainer.decrypt(request={"name": keys[1], "ciphertext": sealed[1]})
+    finally:
+        server.stop(grace=None)

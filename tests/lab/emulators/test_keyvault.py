@@ -1,19 +1,23 @@
 """The Key Vault emulator, with the real azure-keyvault-keys client over HTTPS."""
 from __future__ import annotations
 
+import json
 import os
 import ssl
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
-from azure.identity import DefaultAzureCredential
+from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 from azure.keyvault.keys import KeyClient, KeyRotationLifetimeAction, KeyRotationPolicy, KeyRotationPolicyAction
 from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
 
-from lab.emulators.identity import make_token
+from tests.lab.emulators import forge
+from tests.lab.emulators.forge import azure_token as make_token
 from lab.localcloud import local_cloud
 
 pytestmark = pytest.mark.emulator
@@ -126,3 +130,82 @@ def test_a_credential_for_another_resource_is_refused(vault: dict[str, str]) -> 
                        verify_challenge_resource=False)
     with pytest.raises((ClientAuthenticationError, HttpResponseError)):
         client.get_key("kv-test-1")
+
+
+# -- probes: what an attacker on the same machine tries (issue #14, item 3) --------------------------
+
+VAULT = "https://vault.azure.net"
+
+
+@pytest.mark.parametrize("forge", [
+    pytest.param(lambda: None, id="no-token"),
+    pytest.param(lambda: forge.alg_none(VAULT), id="alg-none"),
+    pytest.param(lambda: forge.hs256(VAULT), id="hs256-own-secret"),
+    pytest.param(lambda: forge.hs256(VAULT, kid=forge_kid()), id="hs256-with-the-real-kid"),
+    pytest.param(lambda: forge.self_signed_rs256(VAULT), id="rs256-own-key"),
+    pytest.param(lambda: forge.azure_token(VAULT)[0].rsplit(".", 1)[0] + ".", id="signature-stripped"),
+    pytest.param(lambda: forge.azure_token(VAULT, now=time.time() - 7200)[0], id="expired"),
+])
+def test_forged_tokens_get_401(vault: dict[str, str], client: KeyClient, forge: Any) -> None:
+    key = client.create_rsa_key("kv-probe", size=2048)
+    version = key.id.rsplit("/", 1)[-1]
+    token = forge()
+    assert _raw(vault, f"/keys/kv-probe/{version}?api-version=7.6", token)[0] == 401
+    status, headers, _ = _post(vault, f"/keys/kv-probe/{version}/unwrapkey?api-version=7.6", token,
+                               {"alg": "RSA-OAEP-256", "value": "AAAA"})
+    assert status == 401 and "Bearer" in headers["WWW-Authenticate"]
+
+
+def forge_kid() -> str:
+    from lab.emulators.tokens import SigningKey
+    from lab.localcloud.auth import azure_signing_key
+
+    return SigningKey.ensure(azure_signing_key()).kid
+
+
+def _post(vault: dict[str, str], path: str, token: str | None, body: dict[str, Any],
+          method: str = "POST") -> tuple[int, dict[str, str], bytes]:
+    context = ssl.create_default_context(cafile=vault["LAB_AZURE_CA_BUNDLE"])
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(vault["LAB_AZURE_VAULT_URL"] + path, data=json.dumps(body).encode(),
+                                     headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=5) as resp:  # noqa: S310
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def _as(vault: dict[str, str], principal: str) -> ManagedIdentityCredential:
+    return ManagedIdentityCredential(client_id=principal)
+
+
+def test_a_valid_token_without_the_data_action_gets_403(vault: dict[str, str], client: KeyClient) -> None:
+    key = client.create_rsa_key("kv-rbac", size=2048)
+    wrapped = CryptographyClient(key, _as(vault, "lab-operator")).wrap_key(KeyWrapAlgorithm.rsa_oaep_256, b"k" * 32)
+    kwargs = {"connection_verify": vault["LAB_AZURE_CA_BUNDLE"], "verify_challenge_resource": False}
+    producer = CryptographyClient(key.id, _as(vault, "lab-producer"), **kwargs)  # Event Hubs sender only
+    with pytest.raises(HttpResponseError) as denied:
+        producer.unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, wrapped.encrypted_key)
+    assert denied.value.status_code == 403 and "unwrap/action" in str(denied.value)
+    trainer = CryptographyClient(key.id, _as(vault, "lab-trainer"), **kwargs)  # may unwrap, not wrap
+    assert trainer.unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, wrapped.encrypted_key).key == b"k" * 32
+    status, _, body = _post(vault, f"/keys/kv-rbac/{key.properties.version}/wrapkey?api-version=7.6",
+                            forge.azure_token(VAULT, "lab-trainer")[0], {"alg": "RSA-OAEP-256", "value": "AAAA"})
+    assert status == 403 and b"ForbiddenByRbac" in body
+
+
+def test_enable_disable_rotate_need_the_key_admin_role(vault: dict[str, str], client: KeyClient) -> None:
+    key = client.create_rsa_key("kv-admin", size=2048)
+    client.update_key_properties("kv-admin", key.properties.version, enabled=False)  # the operator holds keyadmin
+    consumer = KeyClient(vault["LAB_AZURE_VAULT_URL"], _as(vault, "lab-consumer"),
+                         connection_verify=vault["LAB_AZURE_CA_BUNDLE"], verify_challenge_resource=False)
+    assert consumer.get_key("kv-admin").properties.enabled is False  # it may read the key...
+    for attempt in (lambda: consumer.update_key_properties("kv-admin", key.properties.version, enabled=True),
+                    lambda: consumer.rotate_key("kv-admin"),
+                    lambda: consumer.create_rsa_key("kv-admin-2", size=2048)):
+        with pytest.raises(HttpResponseError) as denied:  # ...but not re-enable, rotate or create it
+            attempt()
+        assert denied.value.status_code == 403
+    assert client.get_key("kv-admin").properties.enabled is False
+    assert client.update_key_properties("kv-admin", key.properties.version, enabled=True).properties.enabled is True
