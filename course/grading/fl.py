@@ -19,14 +19,14 @@ MIN_ACCURACY = 0.5
 
 
 def noise_multiplier(session: Session) -> float:
-    return round(0.5 + (session.seed % 50) / 100, 2)
+    return round(0.2 + (session.seed % 30) / 100, 2)
 
 
 def observe(session: Session) -> dict[str, Any]:
     def run() -> dict[str, Any]:
         out = session.work / "fl"
         key = session.helper("signing-key")
-        config = (f"num-clients={CLIENTS} num-server-rounds={ROUNDS} local-epochs=1 secagg=true num-shares=3 "
+        config = (f"num-clients={CLIENTS} num-server-rounds={ROUNDS} local-epochs=3 secagg=true num-shares=3 "
                   f"reconstruction-threshold=2 dp=true dp-level=client noise-multiplier={noise_multiplier(session)} "
                   f"delta={DELTA} clipping-norm=4.0 clipping-range=8.0 mode=fedavg signer=local seed={session.seed % 10_000} "
                   f"out-dir={out}")

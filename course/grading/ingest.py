@@ -25,6 +25,7 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
 }
 #: The run that the per-exercise checks read (the cheapest cloud to start).
 EXERCISE_SILO = "aws"
+DEFAULT_DATASET = "digits"
 
 
 def observe(session: Session, silo: str) -> dict[str, Any]:
@@ -36,9 +37,13 @@ def observe(session: Session, silo: str) -> dict[str, Any]:
         lines, truth_file = folder / "lines.jsonl", folder / "truth.json"
         seed = session.seed + sorted(SCRIPTS).index(silo)
         truth = session.helper("records", "--silo", silo, "--seed", str(seed), "--out", str(lines))
-        dataset = f"grade{seed % 1_000_000:06d}"
         script, *extra = SCRIPTS[silo]
-        proc = session.run([script, "--source", str(lines), "--dataset", dataset, "--json", *extra], timeout=600)
+        dataset = f"grade{seed % 1_000_000:06d}"
+        if "--dataset" in session.run([script, "--help"], timeout=120).stdout:
+            extra += ["--dataset", dataset]
+        else:  # a script without --dataset (the GCP one before #18's uniform flags) lands in its default
+            dataset = DEFAULT_DATASET
+        proc = session.run([script, "--source", str(lines), "--json", *extra], timeout=600)
         truth_file.write_text(json.dumps(truth))  # only now: the copy never sees which record is which
         back = session.helper("readback", "--silo", silo, "--dataset", dataset, "--truth", str(truth_file))
         claimed = last_json(proc.stdout) or {}
