@@ -14,12 +14,13 @@ from course.grading.contract import Item, check
 from course.grading.runner import Session, why
 
 ROUNDS, CLIENTS, DELTA = 2, 3, 1e-5
-#: The grader-measured accuracy a trained global model must reach on the held-out digits.
-MIN_ACCURACY = 0.5
+#: The grader-measured accuracy a trained model must reach on the held-out digits (4x chance; the
+#: reference reached 0.56 at z=0.27, 3 local epochs, 2 rounds).
+MIN_ACCURACY = 0.4
 
 
 def noise_multiplier(session: Session) -> float:
-    return round(0.2 + (session.seed % 30) / 100, 2)
+    return round(0.2 + (session.seed % 15) / 100, 2)
 
 
 def observe(session: Session) -> dict[str, Any]:
