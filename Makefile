@@ -43,8 +43,8 @@ bench: setup ## ingestion and encryption benchmark (prints figures, last line JS
 fl: setup ## federated learning: default secure simulation (SecAgg+, DP-SGD noise on the clients, eps <= 8), writes models/
 	$(PY) federated-learning/run.py
 
-bench-poison: setup ## poisoning detectors vs stock ART on digits + MNIST subset (several seeds; tables in reports/)
-	$(PY) poisoning-detection/bench.py --datasets digits mnist --seeds 0 1 2 --out reports/bench-poison.md
+bench-poison: setup ## poisoning detectors vs stock ART: every attack family on digits, MNIST subset, breast cancer (seeds 0-2; tables in reports/; --quick for one seed)
+	$(PY) poisoning-detection/bench.py --datasets digits mnist cancer --seeds 0 1 2 --out reports/bench-poison.md
 
 grade: setup ## grade a copy black-box (REPO=path, default this one; QUICK=1 for the fast subset); rubric: docs/RUBRIC.md
 	$(PY) -m course.grade $(if $(REPO),--repo $(REPO)) $(if $(QUICK),--quick) --json reports/grade.json --review reports/review.md

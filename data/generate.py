@@ -4,10 +4,14 @@ Examples::
 
     python data/generate.py --silo aws --records 1000 --seed 7 --out data/aws.jsonl
     python data/generate.py --silo gcp --records 200 --with-invalid 20 --out /tmp/mixed.jsonl
+    python data/generate.py --silo aws --producer aws-producer-c --enroll --out /tmp/c.jsonl
     python data/generate.py --export-schema      # rewrite ingestion/record.schema.json
 
 Records are signed with the producer's Ed25519 key (created under .lab/keys on first
-use), the key the ingestion scripts trust by default. Same arguments, same bytes.
+use). The pipeline accepts them only if the operator enrolled that producer for the silo
+(`make setup` enrols <silo>-producer-a; `python -m lab trust list`), so a producer that is
+not enrolled is refused here unless you ask to enrol it with --enroll. Same arguments,
+same bytes.
 """
 from __future__ import annotations
 
@@ -29,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--dataset", default="digits", choices=["digits"], help="source image set")
     p.add_argument("--with-invalid", type=count(MAX_RECORDS, lower=0), default=0, metavar="K",
                    help="also mix in K invalid records (malformed, unsigned, forged, duplicate, oversize...)")
+    p.add_argument("--enroll", action="store_true",
+                   help="enrol the producer for --silo first if it is not (same as `python -m lab trust enroll`)")
     p.add_argument("--export-schema", action="store_true", help="rewrite ingestion/record.schema.json and exit")
     args = p.parse_args(argv)
 
@@ -45,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.producer is not None and not re.fullmatch(PRODUCER_PATTERN, args.producer):
         raise LabError(f"--producer {args.producer!r} must match {PRODUCER_PATTERN}")
+    from lab.trust import require_enrolled
+
+    producer = args.producer or samples.default_producer(args.silo)
+    enrolled = require_enrolled(producer, args.silo, enroll=args.enroll)
     valid = samples.generate_records(args.silo, args.records, seed=args.seed, producer=args.producer,
                                      dataset=args.dataset)
     bad = samples.invalid_examples(valid, args.with_invalid, seed=args.seed)
@@ -53,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         raise LabError(f"cannot write {args.out}: {exc.strerror}") from None
     print(f"wrote {n} lines to {args.out}: {len(valid)} valid, {len(bad)} invalid "
-          f"(producer {valid[0].producer if valid else '-'}, silo {args.silo})")
+          f"(producer {producer}, enrolled for silo {args.silo}, key {enrolled.fingerprint[:16]})")
     return 0
 
 

@@ -29,8 +29,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from lab.cli import MAX_RECORDS, LabError, console, count, parser, run_main, seed
+from lab.silos import SILOS, parse_silos
 
-ALL_SILOS = ("aws", "azure", "gcp")
+ALL_SILOS = SILOS
 SILO_TARGETS = {"secure_vs_plain_ratio": (">=", 0.8), "overhead_vs_floor": ("<=", 1.5),
                 "kms_calls_per_10k": ("<=", 5.0)}
 AWS_TARGETS = {"envelope_vs_aesgcm_ratio": (">=", 0.9)}
@@ -41,13 +42,7 @@ KEYS = ("secure_vs_plain_ratios", "security_cpu_us_per_record", "floor_us_per_re
 
 def silo_list(text: str) -> list[str]:
     """argparse type: a comma-separated subset of aws,azure,gcp (order kept, no repeats)."""
-    import argparse
-
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    bad = [n for n in names if n not in ALL_SILOS]
-    if not names or bad:
-        raise argparse.ArgumentTypeError(f"expected a comma-separated subset of {','.join(ALL_SILOS)}, got {text!r}")
-    return list(dict.fromkeys(names))
+    return list(parse_silos(text))
 
 
 def run_child(silo: str, records: int, rounds: int, seed: int) -> dict[str, Any]:

@@ -13,10 +13,9 @@ from __future__ import annotations
 import base64
 import json
 import math
-import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -24,10 +23,9 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from lab import trust as trust_store
 from lab.config import settings
-
-Silo = Literal["aws", "azure", "gcp"]
-SILOS: tuple[str, ...] = ("aws", "azure", "gcp")
+from lab.silos import SILOS, Silo  # noqa: F401  (re-exported: the record's silo field)
 
 #: Largest encoded record a consumer accepts (Kinesis allows 1 MiB; we are stricter).
 MAX_RECORD_BYTES = 64 * 1024
@@ -37,7 +35,7 @@ SIGNING_PREFIX = b"secure-ai-lab/record/v1\n"
 SIGNATURE_BYTES = 64
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
-PRODUCER_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+PRODUCER_PATTERN = trust_store.PRODUCER_PATTERN
 
 
 class RecordError(ValueError):
@@ -157,45 +155,29 @@ def record_json_schema() -> dict[str, Any]:
     return Record.model_json_schema()
 
 
-# -- producer keys ---------------------------------------------------------------------
+# -- producer keys and trust ------------------------------------------------------------
+#
+# Enrolment, revocation and the store's integrity live in lab.trust (the bottom layer);
+# TrustStore is the in-memory view a reader checks records against, and ``from_dir()`` is
+# the one place every reader builds it from.
+
+UNKNOWN_PRODUCER = "unknown producer"
+REVOKED_PRODUCER = "revoked producer"
 
 
 def producer_key_dir() -> Path:
-    return settings().keys_dir / "producers"
-
-
-def _key_paths(producer: str, key_dir: Path | None) -> tuple[Path, Path]:
-    if not _valid_producer(producer):
-        raise RecordError("producer", f"invalid producer name {producer!r}")
-    base = key_dir or producer_key_dir()
-    return base / f"{producer}.key", base / f"{producer}.pub"
-
-
-def _valid_producer(name: str) -> bool:
-    return re.fullmatch(PRODUCER_PATTERN, name) is not None
+    return trust_store.producer_key_dir()
 
 
 def producer_signing_key(producer: str, key_dir: Path | None = None) -> Ed25519PrivateKey:
-    """Load this producer's private key, creating it (mode 0600) on first use."""
-    private_path, public_path = _key_paths(producer, key_dir)
-    if private_path.exists():
-        key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise RecordError("producer", f"{private_path} is not an Ed25519 key")
-        return key
-    private_path.parent.mkdir(parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    tmp = private_path.with_suffix(".tmp")
-    tmp.touch(mode=0o600)
-    tmp.write_bytes(pem)
-    tmp.replace(private_path)
-    public_path.write_bytes(
-        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-    return key
+    """Load this producer's private key, creating it (mode 0600) on first use.
+
+    Holding a key is not being trusted: records signed with it land only after the
+    operator enrols the producer (``python -m lab trust enroll NAME --silo S``)."""
+    try:
+        return trust_store.producer_key(producer, key_dir)
+    except trust_store.TrustError as exc:
+        raise RecordError("producer", str(exc)) from None
 
 
 def sign_record(record: Record, key: Ed25519PrivateKey) -> Record:
@@ -205,33 +187,39 @@ def sign_record(record: Record, key: Ed25519PrivateKey) -> Record:
 
 
 class TrustStore:
-    """Producer name -> public key. By default: every producer key generated on this machine."""
+    """Producer name -> public key and enrolled silo, plus the names that were revoked."""
 
-    def __init__(self, keys: dict[str, Ed25519PublicKey] | None = None) -> None:
+    def __init__(self, keys: dict[str, Ed25519PublicKey] | None = None, silos: dict[str, str] | None = None,
+                 revoked: set[str] | None = None) -> None:
         self.keys: dict[str, Ed25519PublicKey] = dict(keys or {})
+        self.silos: dict[str, str] = dict(silos or {})
+        self.revoked: set[str] = set(revoked or ())
         self._nacl: dict[str, tuple[Ed25519PublicKey, VerifyKey]] = {}
 
     @classmethod
-    def from_dir(cls, key_dir: Path | None = None) -> TrustStore:
-        base = key_dir or producer_key_dir()
-        keys: dict[str, Ed25519PublicKey] = {}
-        for path in sorted(base.glob("*.pub")) if base.exists() else []:
-            key = serialization.load_pem_public_key(path.read_bytes())
-            if isinstance(key, Ed25519PublicKey):
-                keys[path.stem] = key
-        return cls(keys)
+    def from_dir(cls, state_dir: Path | None = None) -> TrustStore:
+        """The operator's sealed trust store (default: this lab's state folder; the grader passes a
+        student copy's). Only enrolled, unrevoked producers are trusted; a tampered store raises."""
+        producers = trust_store.TrustFile(state_dir).producers()
+        active = {n: e for n, e in producers.items() if e.active}
+        return cls({n: e.key() for n, e in active.items()}, {n: e.silo for n, e in active.items()},
+                   {n for n, e in producers.items() if not e.active})
 
     def revoke(self, producer: str) -> None:
-        """Stop trusting a producer (e.g. after its key was stolen)."""
-        self.keys.pop(producer, None)
+        """Stop trusting a producer in this view only; ``python -m lab trust revoke`` makes it last."""
+        if self.keys.pop(producer, None) is not None or producer in self.silos:
+            self.revoked.add(producer)
+        self.silos.pop(producer, None)
 
     def raw_keys(self) -> dict[str, bytes]:
         """Producer -> raw 32-byte public key (what libsodium takes; the benchmark times verify with it)."""
         return {name: key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
                 for name, key in self.keys.items()}
 
-    def verify(self, record: Record) -> bytes:
-        """Raise RecordError unless the record carries a valid signature of a trusted producer.
+    def verify(self, record: Record, silo: str | None = None) -> bytes:
+        """Raise RecordError unless the record carries a valid signature of a trusted producer
+        enrolled for the record's silo (and, given ``silo``, the record belongs to that silo:
+        the silo whose stream or landing carried it).
 
         Returns the record's canonical JSON (``to_json()``, encoded), serialised on the way
         together with the signed bytes: a consumer lands exactly that line. The check itself
@@ -241,7 +229,12 @@ class TrustStore:
             raise RecordError("signature", "missing: unsigned records are not accepted")
         key = self.keys.get(record.producer)
         if key is None:
-            raise RecordError("producer", f"unknown or revoked producer {record.producer!r}")
+            raise RecordError("producer", REVOKED_PRODUCER if record.producer in self.revoked else UNKNOWN_PRODUCER)
+        if silo is not None and record.silo != silo:
+            raise RecordError("silo", f"record of silo {record.silo!r} arrived on the stream of silo {silo!r}")
+        enrolled = self.silos.get(record.producer)
+        if enrolled is not None and enrolled != record.silo:
+            raise RecordError("silo", f"producer is enrolled for silo {enrolled!r}, the record says {record.silo!r}")
         try:
             signature = base64.b64decode(record.signature, validate=True)
         except ValueError:
@@ -263,4 +256,3 @@ class TrustStore:
             raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
             cached = self._nacl[producer] = (key, VerifyKey(raw))
         return cached[1]
-

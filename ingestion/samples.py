@@ -1,7 +1,7 @@
 """Signed sample records for every silo, made from scikit-learn's bundled digits set.
 
-Why digits: ``sklearn.datasets.load_digits`` ships inside the package (1,797
-8x8 images, labels 0-9), so the lab never downloads data. Each silo gets a
+The images come from ``lab.digits`` (the one module that loads, scales and splits
+the packaged digits; nothing is downloaded). Each silo gets a
 disjoint share of the images (a fixed split, independent of the seed), so the
 federated story has three organisations holding different data. When more
 records are asked for than a share holds, images are reused with a small,
@@ -22,21 +22,18 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ingestion.records import MAX_RECORD_BYTES, SILOS, Record, producer_signing_key, sign_record
+from lab import digits
+from lab.digits import SPLIT_SEED, TEST_FRACTION, holdout_split, test_images  # noqa: F401  (re-exported)
 
 DATASETS: tuple[str, ...] = ("digits",)
-#: Seed of the silo split: fixed, so shares stay disjoint whatever --seed is used.
-SPLIT_SEED = 20261125
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 NOISE_STD = 0.05
-#: Share of the images held out for evaluation (never ingested).
-TEST_FRACTION = 0.2
 
 
 def default_producer(silo: str) -> str:
@@ -44,39 +41,10 @@ def default_producer(silo: str) -> str:
     return f"{silo}-producer-a"
 
 
-@lru_cache(maxsize=1)
-def _digits() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    x = (bunch.data / 16.0).astype(np.float64)  # pixel intensities 0..16 -> [0, 1]
-    return x, bunch.target.astype(np.int64)
-
-
-@lru_cache(maxsize=1)
-def holdout_split() -> tuple[np.ndarray, np.ndarray]:
-    """(train, test) image indices. The test images are never sent by any producer: they are
-    the held-out evaluation set of the federated model and of the attack-success measurement."""
-    from sklearn.model_selection import train_test_split
-
-    _, y = _digits()
-    train, test = train_test_split(np.arange(len(y)), test_size=TEST_FRACTION, random_state=0, stratify=y)
-    return np.sort(train), np.sort(test)
-
-
-def test_images() -> tuple[np.ndarray, np.ndarray]:
-    """The held-out images (features in [0, 1], labels)."""
-    x, y = _digits()
-    test = holdout_split()[1]
-    return x[test], y[test]
-
-
 def silo_share(silo: str, dataset: str = "digits") -> np.ndarray:
-    """Indices of the training images this silo owns (disjoint across silos, fixed order)."""
+    """Indices of the training images this silo owns (``lab.digits.silo_share``; disjoint across silos)."""
     _check(silo, dataset)
-    train = holdout_split()[0]
-    order = train[np.random.default_rng(SPLIT_SEED).permutation(len(train))]
-    return np.array_split(order, len(SILOS))[SILOS.index(silo)]
+    return digits.silo_share(silo)
 
 
 def _check(silo: str, dataset: str) -> None:
@@ -100,7 +68,7 @@ def generate_records(
         raise ValueError("count must be >= 0")
     producer = producer or default_producer(silo)
     key = key or producer_signing_key(producer)
-    x, y = _digits()
+    x, y = digits.pixels()
     share = silo_share(silo, dataset)
     rng = np.random.default_rng(seed)
     order = share[rng.permutation(len(share))]

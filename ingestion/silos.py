@@ -26,9 +26,12 @@ class Landing:
     store: ObjectStore
     provider: KeyProvider
 
-    def records(self, dataset: str, trust: TrustStore | None = None) -> list[Record]:
-        """Every landed record (decrypted, signature re-checked)."""
-        return list(read_batches(self.store, self.provider, self.silo, dataset, trust or TrustStore.from_dir()))
+    def records(self, dataset: str, trust: TrustStore | None = None,
+                untrusted: list[Record] | None = None) -> list[Record]:
+        """Every landed record (decrypted, signature re-checked). Records of producers the
+        trust store does not hold go to ``untrusted`` when given (else the read fails)."""
+        return list(read_batches(self.store, self.provider, self.silo, dataset, trust or TrustStore.from_dir(),
+                                 untrusted))
 
     def sample_header(self, dataset: str) -> dict[str, Any]:
         """The header of one landed envelope: what a reader needs besides the key service (no key material)."""

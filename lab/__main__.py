@@ -1,4 +1,4 @@
-"""``python -m lab up|down|status|env`` — run the local cloud by hand.
+"""``python -m lab up|down|status|env|trust`` — run the local cloud by hand; manage producer trust.
 
 Examples::
 
@@ -7,6 +7,7 @@ Examples::
     aws kinesis list-streams
     python -m lab status
     python -m lab down            # stop everything `up` started
+    python -m lab trust list      # enrolled / revoked producers (see `python -m lab trust -h`)
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from collections.abc import Sequence
 from lab.cli import LabError, parser, run_main
 from lab.localcloud import EmulatorError, SERVICES, down, status, up
 from lab.localcloud.base import RunningService
+from lab import trust_cli
+from lab.silos import SILOS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,14 +32,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         sp.add_argument("services", nargs="*", help="cloud names (aws, azure, gcp) or emulator names")
     sub.add_parser("status", help="show which emulators run, on which ports")
     sub.add_parser("env", help="print `export` lines that point SDKs at running emulators")
+    trust_cli.add_parser(sub)
     args = p.parse_args(argv)
     try:
+        if args.command == "trust":
+            return trust_cli.run(args)
         if args.command == "up":
-            for state in up(args.services or ["aws", "azure", "gcp"]):
+            for state in up(args.services or SILOS):
                 print(f"{state.name:<10} up   127.0.0.1:{state.port}  pid {state.pid}")
             print('Point your shell at them: eval "$(python -m lab env)"')
         elif args.command == "down":
-            stopped = down(args.services or ["aws", "azure", "gcp"])
+            stopped = down(args.services or SILOS)
             print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
         elif args.command == "status":
             for row in status():

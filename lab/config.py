@@ -43,6 +43,19 @@ class LabSettings(BaseSettings):
         pattern=r"^[a-z0-9][a-z0-9-]{2,40}$",
         description="Prefix of every cloud resource the lab creates.",
     )
+    operator_key_file: Path | None = Field(
+        default=None,
+        description="The operator key that seals the trust store and model high-water mark (0600). "
+                    "Default: <state_dir>/keys/operator.key; put it outside the state folder where that matters.",
+    )
+    model_signer: Literal["azure-keyvault", "aws-kms", "local"] = Field(
+        default="azure-keyvault",
+        description="Which key service signs FL models (the course: 'Key Vault stores model signing keys').",
+    )
+    model_signing_key: str = Field(
+        default="secure-ai-lab-fl-model-signing", pattern=r"^[0-9A-Za-z-]{1,127}$",
+        description="Name of the model-signing key (Key Vault key name; KMS alias without 'alias/').",
+    )
     emulator_start_timeout_s: float = Field(default=60.0, gt=0)
     # Azure silo. In local mode the endpoints come from the emulators (LAB_AZURE_*_URL set by
     # lab.localcloud.azure); in real mode from these fields, with DefaultAzureCredential.
@@ -67,6 +80,16 @@ class LabSettings(BaseSettings):
     def keys_dir(self) -> Path:
         """Locally generated key material (producer signing keys, local KEKs). Git-ignored."""
         return self.state_dir / "keys"
+
+    @property
+    def trust_dir(self) -> Path:
+        """The sealed trust store (enrolled and revoked producers, pinned model keys)."""
+        return self.state_dir / "trust"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        """Quarantine lists the detector wrote (record ids every training run leaves out)."""
+        return self.state_dir / "quarantine"
 
     @property
     def certs_dir(self) -> Path:

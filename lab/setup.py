@@ -8,6 +8,7 @@ from __future__ import annotations
 from lab.config import settings
 from lab.localcloud.gcp import prepare_bigquery_offline
 from lab.tls import ensure_ca
+from lab.trust import demo_producers, ensure_enrolled
 
 
 def main() -> int:
@@ -19,6 +20,10 @@ def main() -> int:
     print(f"local CA (trusted only by this lab): {ensure_ca()}")
     prepare_bigquery_offline()  # bqemulator: DuckDB spatial extension from its wheel, never downloaded
     print("BigQuery emulator prepared for offline use")
+    for name, silo in demo_producers():  # explicit: the walk-through's default producers, nothing else
+        entry = ensure_enrolled(name, silo)
+        print(f"producer {name} enrolled for silo {silo} (key {entry.fingerprint[:16]}); "
+              "see `python -m lab trust list`")
     return 0
 
 

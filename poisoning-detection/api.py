@@ -12,10 +12,11 @@ from poisoning_detection.data import Dataset, from_arrays
 from poisoning_detection.detectors.activation_clustering import ActivationClustering
 from poisoning_detection.detectors.base import Context, DetectorResult, build_context, timed
 from poisoning_detection.detectors.gradient import GradientSimilarity
+from poisoning_detection.detectors.look_alike import LookAlikeGroups
 from poisoning_detection.detectors.loss import LossOutliers
 from poisoning_detection.detectors.spectral import SpectralSignatures
 
-DETECTORS = (ActivationClustering(), SpectralSignatures(), LossOutliers(), GradientSimilarity())
+DETECTORS = (ActivationClustering(), LookAlikeGroups(), SpectralSignatures(), LossOutliers(), GradientSimilarity())
 
 
 def default_epochs(n: int, batch: int = 64, steps: int = 900) -> int:
@@ -36,21 +37,24 @@ class Scan:
 
 
 def trigger_pixels(x: np.ndarray, poisoned: np.ndarray, source_clean: np.ndarray, top: int = 4) -> list[list[int]]:
-    """Where poisoned inputs differ most from clean inputs of the class they look like."""
+    """Where poisoned inputs differ most from clean inputs of the class they look like, in either
+    direction (a dark patch removes ink: its pixels differ by a negative amount)."""
     if not poisoned.any() or not source_clean.any():
         return []
     diff = x[poisoned].mean(0) - x[source_clean].mean(0)
     diff = diff.mean(0) if diff.ndim == 3 else diff.reshape(1, -1)
-    flat = np.argsort(-diff, axis=None)[:top]
+    flat = np.argsort(-np.abs(diff), axis=None)[:top]
     return [[int(r), int(c)] for r, c in zip(*np.unravel_index(flat, diff.shape))]
 
 
-def suspected_pairs(ds: Dataset, fused: fusion.Fused, ac: DetectorResult) -> list[report.Suspected]:
+def suspected_pairs(ds: Dataset, fused: fusion.Fused) -> list[report.Suspected]:
     pairs = []
-    sources = ac.sources if ac.sources is not None else np.full(len(ds), -1)
+    sources = fused.sources if fused.sources is not None else np.full(len(ds), -1)
     for t in np.unique(ds.y[fused.group]):
-        for s in np.unique(sources[fused.group & (ds.y == t)]):
-            members = fused.group & (ds.y == t) & (sources == s)
+        for s in np.unique(sources[fused.flagged & (ds.y == t)]):
+            members = fused.flagged & (ds.y == t) & (sources == s)
+            if s < 0:  # flagged but named by no group (a flip in a class that is also attacked)
+                continue
             clean_source = (ds.y == s) & ~fused.flagged
             pairs.append(report.Suspected(source=int(s), target=int(t), count=int(members.sum()),
                                           trigger_pixels=trigger_pixels(ds.x, members, clean_source)))
@@ -91,25 +95,25 @@ def run_scan(ds: Dataset, seed: int = 0, progress: bool = True, epochs: int | No
     t2 = time.perf_counter()
     flagged_idx = np.flatnonzero(fused.flagged)
     flagged: list[str | int] = ds.ids[flagged_idx].tolist() if ds.ids is not None else flagged_idx.tolist()
-    ac = results["activation_clustering"]
     per_class = {}
     for c in ctx.classes:
         in_c = ds.y == c
         per_class[str(c)] = report.ClassReport(
             size=int(in_c.sum()), flagged=int((fused.flagged & in_c).sum()),
-            poisoned=bool(ac.per_class[c].poisoned or (fused.flagged & in_c).sum() > 0.05 * in_c.sum()),
-            sources=list(ac.per_class[c].detail.get("sources", [])),
+            poisoned=bool((fused.group & in_c).any() or (fused.flagged & in_c).sum() > 0.05 * in_c.sum()),
+            sources=sorted({int(s) for s in fused.sources[fused.flagged & in_c] if s >= 0})
+            if fused.sources is not None else [],
             detectors={name: r.per_class[c].poisoned for name, r in results.items()})
     table, suspects = ({}, [])
     if ds.producers is not None:
         table, suspects = provenance.attribute(ds.producers, fused.flagged, fused.risk_score)
-    pairs = suspected_pairs(ds, fused, ac)
+    pairs = suspected_pairs(ds, fused)
     rep = report.Report(
-        risk_score=fused.risk_score, n_samples=len(ds), flagged=flagged, flagged_count=len(flagged),
+        risk_score=fused.risk_score, found_share=fused.found_share, n_samples=len(ds), flagged=flagged, flagged_count=len(flagged),
         per_class=per_class, methods={**{k: summarise(r) for k, r in results.items()},
                                       "fused": summarise(DetectorResult("fused", fused.scores, {}))},
         suspected=pairs, producers=table, compromised_producers=suspects,
-        mitigations=report.mitigations(flagged, pairs, suspects, fused.risk_score),
+        mitigations=report.mitigations(flagged, pairs, suspects, fused.risk_score, fused.found_share),
         model={"epochs": trained.epochs, "early_epoch": trained.early_epoch,
                "train_accuracy": round(float((ctx.logits.argmax(1) == ds.y).mean()), 4)},
         seconds={"train": round(t1 - t0, 2), "detect": round(t2 - t1, 2)})

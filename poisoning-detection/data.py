@@ -142,11 +142,25 @@ def mnist_subset() -> tuple[np.ndarray, np.ndarray]:
 
 
 def digits() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 1,797 8×8 digits: x N×1×8×8 in [0, 1]."""
-    from sklearn.datasets import load_digits
+    """scikit-learn's 1,797 8×8 digits: x N×1×8×8 in [0, 1] (loaded and scaled by ``lab.digits``)."""
+    from lab import digits as sample
 
-    bunch = load_digits()
-    return (bunch.images[:, None] / 16.0).astype(np.float32), bunch.target.astype(np.int64)
+    return sample.images()
+
+
+def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 569 breast-cancer rows (30 features, 2 classes), each feature min-max scaled
+    to [0, 1] (the features span 1e-3 to 4e3: one global scale would flatten most of them)."""
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer()
+    x = bunch.data
+    x = (x - x.min(0)) / np.maximum(x.max(0) - x.min(0), 1e-12)
+    return x.astype(np.float32), bunch.target.astype(np.int64)
+
+
+#: The harness's datasets by name (images N×1×H×W, or tabular rows N×D).
+LOADERS = {"digits": digits, "mnist": mnist_subset, "cancer": breast_cancer}
 
 
 def split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, ...]:

@@ -1,6 +1,12 @@
 """Scan a training set for poisoning and write a JSON report.
 
     python poisoning-detection/detect.py --data FILE.npz --out REPORT.json [--plots DIR]
+    python poisoning-detection/detect.py --landing aws --out REPORT.json
+
+--landing SILO scans what that silo landed in Week 5 (read through its cloud's SDK and
+key service, every signature re-checked: the reader the federated clients use; keep
+`make up` running) and writes the silo's quarantine list, which the next
+`run.py --from-landings` honours.
 
 The .npz holds `x` (float32: N×D, N×H×W or N×C×H×W), `y` (int), optional `ids` (str)
 and `producers` (str). The tool trains its own small model (or loads one with --model),
@@ -15,15 +21,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from lab.cli import LabError, atomic_write, console, count, output_dir, output_file, parser, run_main, seed
+import argparse
 
+from lab.cli import LabError, atomic_write, console, count, output_dir, output_file, parser, run_main, seed
+from lab.silos import SILOS, check_silo
 
 MAX_CLASS = 999
 
 
+def check_silo_arg(text: str) -> str:
+    try:
+        return check_silo(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser():  # type: ignore[no-untyped-def]
     p = parser("detect.py", __doc__ or "")
-    p.add_argument("--data", type=Path, required=True, help="input .npz (x, y, optional ids, producers)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", type=Path, help="input .npz (x, y, optional ids, producers)")
+    src.add_argument("--landing", type=check_silo_arg, metavar="SILO",
+                     help=f"scan this silo's landed training set ({', '.join(SILOS)}) and write its quarantine list")
+    p.add_argument("--dataset", default="digits", help="with --landing: dataset name in the landing (default digits)")
     p.add_argument("--out", type=output_file, required=True, help="where to write the JSON report")
     p.add_argument("--plots", type=output_dir, help="folder for PNG plots (projections, score histograms)")
     p.add_argument("--model", type=Path, help="use this saved model instead of training one")
@@ -52,7 +71,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     shape = data.parse_shape(args.shape)
-    ds = data.load_npz(args.data, shape)
+    landed = None
+    if args.landing:
+        from poisoning_detection import landing
+
+        landed = landing.read(args.landing, args.dataset)
+        a = landed.arrays
+        ds = data.from_arrays(a.x, a.y, a.ids, a.producers, shape or landing.SHAPE)
+    else:
+        ds = data.load_npz(args.data, shape)
     if args.records:
         from ingestion.records import TrustStore
 
@@ -77,14 +104,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         from poisoning_detection.plots import write_plots
 
         out["plots"] = [str(p) for p in write_plots(result, args.plots)]
+    rep = result.report
+    if landed is not None:
+        path, out["landing"] = landing.quarantine(landed, rep.flagged, str(args.out))
     import json
 
     atomic_write(args.out, json.dumps(out, indent=2))
-    rep = result.report
     console.print(f"risk_score {rep.risk_score:.2f}; flagged {rep.flagged_count} of {rep.n_samples}; "
                   f"suspected {[(s.source, s.target, s.count) for s in rep.suspected]}; "
                   f"compromised producers {rep.compromised_producers}; "
                   f"train {rep.seconds['train']} s, detect {rep.seconds['detect']} s -> {args.out}", markup=False)
+    if landed is not None:
+        console.print(f"{landed.silo}: scanned {len(landed.arrays)} landed records "
+                      f"({landed.untrusted} of revoked/unknown producers left out); "
+                      f"quarantine list ({rep.flagged_count} ids) -> {path}", markup=False)
     return 0
 
 

@@ -15,15 +15,34 @@ The loss, gradient and spectral scores do not vote on flags (their ranking is go
 threshold on them is not: per-class z > 2 reaches F1 0.07–0.26 on backdoors); they enter
 the fused score as global percentile ranks, which orders samples within each verdict.
 
-`risk_score` is the strongest group evidence of any poisoned cluster, or the excess of
-individually flagged samples over the 1 % that clean data shows, whichever is larger.
+Once a class is known to be poisoned (group evidence), the rest of its attack is found by
+a two-component decomposition of that class in the final model's representation (the idea of
+SCAn, Tang et al. 2021, seeded here by the confirmed group instead of fitted by EM): a
+shrinkage LDA separates the flagged records of the class from its other records, and every
+record it places in the poison component joins them, repeated until nothing changes. The
+records HDBSCAN left unclustered, and the individual flags the noise-floor gate dropped, are
+found this way (measured on digits: blend 12 -> 14 of 14, dark patch 12 -> 14 of 14, blended
+all-to-one 72 -> 96+ of 127, no clean record added). Classes with no group evidence are never
+completed, so a clean set stays untouched.
+
+`risk_score` answers "how likely is this set poisoned": the strongest group evidence (the
+share of a cluster that looks like another class, or a look-alike group's affinity), or the
+excess of individually flagged samples over the 1 % that clean data shows, whichever is
+larger (calibrated on the harness: every poisoned family ≥ 0.5, every clean set 0.00).
+`found_share` answers "how much of it have we found": flagged / (flagged + the records still
+unflagged that look like another class beyond the clean noise floor, counted set-wide and
+in the attacked classes; 1.0 when nothing is suspected). The old score read 1.00 when a few percent of the poison had been
+found; now a high risk with a low found share says "poisoned, and most of it is still in".
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import warnings
+
 import numpy as np
 from scipy.stats import rankdata
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from poisoning_detection.detectors.base import Context, DetectorResult
 
@@ -31,6 +50,14 @@ NEIGHBOUR_SHARE = 0.7
 EARLY_PROB = 0.5
 #: Share of individually flagged samples that clean data shows (ambiguous digits); risk starts above it.
 CLEAN_INDIVIDUAL_SHARE = 0.01
+#: Rounds of the two-component completion (it stops earlier when nothing changes; 2-4 seen).
+COMPLETION_ROUNDS = 6
+#: In a class with group evidence, the share of pixel neighbours on one other label that flags a record.
+ATTACKED_CLASS_SHARE = 0.5
+#: Smallest prior of the poison component: the found share of a class undercounts its poison
+#: while the completion runs (a prior of 0.5 added clean breast-cancer rows, the found share
+#: stopped at 104 of 127 blended all-to-one records on digits).
+MIN_PRIOR = 0.2
 
 
 @dataclass
@@ -40,6 +67,8 @@ class Fused:
     group: np.ndarray       # bool: flagged by group evidence
     individual: np.ndarray  # bool: flagged by individual evidence
     risk_score: float
+    found_share: float = 1.0  # estimated share of the poison that is flagged (1.0 when nothing is suspected)
+    sources: np.ndarray | None = None  # per sample: the class a group-flagged record looks like (-1: none)
 
 
 def individual_evidence(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
@@ -53,22 +82,91 @@ def individual_evidence(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     return share, flag
 
 
+def complete(features: np.ndarray, in_class: np.ndarray, seed: np.ndarray) -> np.ndarray:
+    """The class's records that a two-component split of its representation puts with `seed`.
+
+    A shrinkage LDA (Ledoit-Wolf) is fitted on seed vs the rest of the class and the posterior
+    of the seed component (priors: the current sizes) decides; the found records join the seed
+    and the fit is repeated. Seed records are never dropped. Returns a mask over all rows."""
+    found = seed & in_class
+    rows = np.flatnonzero(in_class)
+    for _ in range(COMPLETION_ROUNDS):
+        rest = in_class & ~found
+        if found.sum() < 2 or rest.sum() < 2:
+            break
+        labels = found[rows].astype(int)
+        prior = max(float(labels.mean()), MIN_PRIOR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # collinear ReLU units: the shrinkage handles them
+            lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto", priors=[1 - prior, prior])
+            lda.fit(features[rows], labels)
+            joins = lda.predict_proba(features[rows])[:, 1] > 0.5
+        grown = found.copy()
+        grown[rows[joins]] = True
+        if grown.sum() == found.sum():
+            break
+        found = grown
+    return found
+
+
 def fuse(ctx: Context, results: dict[str, DetectorResult]) -> Fused:
-    ac = results["activation_clustering"]
-    group = ac.flagged if ac.flagged is not None else np.zeros(len(ctx.y), bool)
+    group = np.zeros(len(ctx.y), bool)
+    group_scores = np.zeros(len(ctx.y))
+    sources = np.full(len(ctx.y), -1)
+    for key in ("look_alike", "activation_clustering"):  # the clusters' sources win where both flag
+        res = results.get(key)
+        if res is not None and res.flagged is not None:
+            group |= res.flagged
+            group_scores = np.where(res.flagged, np.maximum(group_scores, res.scores), group_scores)
+            if res.sources is not None:
+                sources = np.where(res.flagged, res.sources, sources)
     ind_share, individual = individual_evidence(ctx)
     ranks = [rankdata(results[k].scores) / len(ctx.y) for k in ("loss", "gradient", "spectral_signatures")
              if k in results]
     rank = np.mean(ranks, axis=0) if ranks else np.zeros(len(ctx.y))
-    evidence = np.maximum(np.where(group, ac.scores, 0.0), ind_share)
+    evidence = np.maximum(group_scores, ind_share)
     scores = 0.8 * evidence + 0.2 * rank
+    raw_individual = individual.copy()
     ind_only = float((individual & ~group).mean())
     if ind_only <= 2 * CLEAN_INDIVIDUAL_SHARE:
         # no more disagreements than clean data shows: ambiguous samples, not an attack
         individual = np.zeros_like(individual)
     flagged = group | individual
+    # in an attacked class, a record whose pixel neighbours mostly carry one other label, and that
+    # the early model does not place in its class, is taken too (blended all-to-one on digits:
+    # the LDA split alone stopped at 104 of 127)
+    n = np.arange(len(ctx.y))
+    looks_other = ((ctx.votes != ctx.y) & (ctx.vote_share >= ATTACKED_CLASS_SHARE)
+                   & (ctx.early_probs[n, ctx.y] < EARLY_PROB))
+    for c in np.unique(ctx.y[group]):
+        in_c = ctx.y == c
+        found = complete(ctx.features, in_c, flagged | (in_c & looks_other))
+        # a completed record looks like the class most of its class's group looks like
+        named = sources[group & (ctx.y == c) & (sources >= 0)]
+        if len(named):
+            sources = np.where(found & (sources < 0), np.bincount(named).argmax(), sources)
+        flagged |= found
     # BEGIN SOLUTION ex09
-    group_risk = float(ac.scores[group].max()) if group.any() else 0.0
+    group_risk = float(group_scores[group].max()) if group.any() else 0.0
     ind_risk = float(np.clip((ind_only - CLEAN_INDIVIDUAL_SHARE) / 0.04, 0.0, 1.0))
-    return Fused(scores, flagged, group, individual, round(max(group_risk, ind_risk), 4))
+    return Fused(scores, flagged, group, individual, round(max(group_risk, ind_risk), 4),
+                 found_share(ctx, flagged, raw_individual, group), sources)
     # END SOLUTION ex09
+
+
+def found_share(ctx: Context, flagged: np.ndarray, raw_individual: np.ndarray, group: np.ndarray) -> float:
+    """flagged / (flagged + suspected records left unflagged). Left unflagged and suspected: the
+    individual rule's hits beyond its gate (2 % of the set), or, in a class with
+    group evidence, records whose input-space neighbours call them another class beyond 1 % of
+    that class (clean classes show about that many ambiguous records)."""
+    # beyond the gate (2 × the clean floor): hits under it are not suspected, so a clean set whose
+    # ambiguous records stay under the gate reads 1.0, not 0.0 (breast cancer seed 1 did)
+    missed_individual = max(0.0, float((raw_individual & ~flagged).sum()) - 2 * CLEAN_INDIVIDUAL_SHARE * len(ctx.y))
+    looks_other = (ctx.votes != ctx.y) & (ctx.vote_share >= NEIGHBOUR_SHARE) & ~flagged
+    missed_group = 0.0
+    for c in np.unique(ctx.y[group]):
+        in_c = ctx.y == c
+        missed_group += max(0.0, float((looks_other & in_c).sum()) - CLEAN_INDIVIDUAL_SHARE * float(in_c.sum()))
+    found = float(flagged.sum())
+    missed = max(missed_individual, missed_group)
+    return 1.0 if found + missed == 0 else round(found / (found + missed), 4)

@@ -69,7 +69,8 @@ def train(x: np.ndarray, y: np.ndarray, epochs: int = 20, early_epoch: int | Non
     """Train from scratch on (x, y); keep a copy of the model after `early_epoch` epochs."""
     import time
 
-    early_epoch = early_epoch or early_epoch_for(len(y), batch)
+    # a small set (a 200-record silo landing) would need more epochs than it trains: snapshot at the end then
+    early_epoch = early_epoch or min(early_epoch_for(len(y), batch), epochs)
     if epochs < early_epoch:
         raise LabError(f"epochs ({epochs}) must be >= the early snapshot epoch ({early_epoch})")
     start = time.perf_counter()

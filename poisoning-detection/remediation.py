@@ -37,9 +37,10 @@ class Remediation:
 def remediate(x: np.ndarray, y: np.ndarray, flagged: np.ndarray, before: model.Trained,
               x_test: np.ndarray, y_test: np.ndarray, source: int | None = None, target: int | None = None,
               seed: int = 0, epochs: int | None = None, progress: bool = True,
-              retrains: int = 1) -> tuple[Remediation, model.Trained]:
+              retrains: int = 1, trigger: attack.Trigger | None = None) -> tuple[Remediation, model.Trained]:
     """Retrain without `flagged` (same recipe; seeds seed, seed + 1, ...) and compare with `before`.
-    Returns the comparison and the first retrained model."""
+    `trigger` is the one the ASR is measured with (default: the patch). Returns the comparison and
+    the first retrained model."""
     if retrains < 1:
         raise ValueError(f"retrains must be >= 1, got {retrains}")
     keep = ~flagged
@@ -50,7 +51,7 @@ def remediate(x: np.ndarray, y: np.ndarray, flagged: np.ndarray, before: model.T
     rem = Remediation(int(flagged.sum()), model.accuracy(before.model, x_test, y_test),
                       float(np.mean(accuracies)), None, None, retrains, None, accuracies)
     if target is not None:
-        asrs = [attack.attack_success_rate(m.model, x_test, y_test, source, target) for m in (before, *after)]
+        asrs = [attack.attack_success_rate(m.model, x_test, y_test, source, target, trigger) for m in (before, *after)]
         rem.attack_success_before, rem.attack_success_after = asrs[0], float(np.mean(asrs[1:]))
         rem.attack_success_after_worst = max(asrs[1:])
     return rem, after[0]

@@ -26,6 +26,11 @@ from lab.localcloud import LocalCloud, local_cloud  # noqa: E402
 
 settings.cache_clear()
 
+from lab.trust import demo_producers, ensure_enrolled  # noqa: E402
+
+for _name, _silo in demo_producers():  # what `make setup` does: enrol the walk-through's producers
+    ensure_enrolled(_name, _silo)
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_STATE_DIR, ignore_errors=True)

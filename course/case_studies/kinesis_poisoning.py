@@ -5,13 +5,14 @@ stolen; the attacker sends copies of digit-0 images with the BadNets trigger, la
 They are validly signed, so the consumer lands them, encrypted, like any other record.
 Detection: the poisoning detector scans the *landed* data (decrypted and re-verified), and
 provenance maps the flagged ids to the producer whose key signed them.
-Mitigation: quarantine the flagged ids, revoke the producer (the consumer's trust store drops
-its key; the revocation is recorded with the key's fingerprint), rotate the silo's KMS key, and re-ingest:
-the revoked producer's records are dead-lettered (field ``producer``) and never land.
+Mitigation: quarantine the flagged ids, revoke the producer in the operator's sealed trust store
+(``python -m lab trust revoke``: persistent, with the key's fingerprint, seen by every reader; a
+fresh process confirms it), rotate the silo's KMS key, and re-ingest: the revoked producer's
+records are dead-lettered (``revoked producer``) and never land. A re-run enrols the producer
+again with a new key (the stolen one can never come back).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from collections import Counter
@@ -19,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from cryptography.hazmat.primitives import serialization
 
-from ingestion.records import Record, TrustStore, producer_signing_key, sign_record
+from ingestion.records import REVOKED_PRODUCER, Record, TrustStore, producer_signing_key, sign_record
 from course.case_studies.common import CaseResult, work_dir
+from course.revocation import reason_in_fresh_process
 
 NAME = "kinesis-poisoning"
 ATTACKER = "aws-producer-b"
@@ -31,24 +32,22 @@ DATASET = "case-kinesis-poisoning"
 SOURCE, TARGET = 0, 1
 
 
-def attacker_key_dir() -> Path:
-    """The stolen key lives in the case study's own folder, so the lab's shared trust store
-    (``.lab/keys/producers/``, which ``make demo`` also uses) is never changed by this run."""
-    return work_dir(NAME) / "keys"
+def register_producer(name: str = ATTACKER) -> None:
+    """Enrol ``name`` for the AWS silo in the operator's trust store, as the silo once did for the
+    producer whose key is later stolen (a previous run revoked it: it comes back with a new key)."""
+    from lab.trust import ensure_enrolled
+
+    ensure_enrolled(name, "aws")
 
 
-def register_producer(trust: TrustStore, name: str) -> None:
-    """Trust ``name`` as the silo does for a registered producer (its public key in the trust store)."""
-    trust.keys[name] = producer_signing_key(name, attacker_key_dir()).public_key()
+def revoke_producer(name: str = ATTACKER) -> Path:
+    """Revoke ``name`` in the sealed trust store (it lasts) and write the case's revocation record."""
+    from lab.trust import TrustFile
 
-
-def revoke_producer(trust: TrustStore, name: str) -> Path:
-    """Stop trusting ``name`` (this trust store) and record the revocation with its key fingerprint."""
-    public = trust.keys.get(name)
-    trust.revoke(name)
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw) if public else b""
+    entry = TrustFile().revoke(name, reason=f"{NAME}: key stolen")
     path = work_dir(NAME) / "revoked.json"
-    path.write_text(json.dumps({"revoked": name, "ed25519_sha256": hashlib.sha256(raw).hexdigest()}, indent=1))
+    path.write_text(json.dumps({"revoked": name, "ed25519_sha256": entry.fingerprint,
+                                "revoked_at": entry.revoked_at, "store": str(TrustFile().path)}, indent=1))
     return path
 
 
@@ -57,7 +56,7 @@ def poisoned_records(count: int, seed: int) -> list[Record]:
     from ingestion.samples import generate_records, silo_share
     from poisoning_detection.attack import add_trigger
 
-    key = producer_signing_key(ATTACKER, attacker_key_dir())
+    key = producer_signing_key(ATTACKER)
     share = generate_records("aws", len(silo_share("aws")), seed=seed, producer=ATTACKER, key=key)
     sources = [r for r in share if r.label == SOURCE][:count]
     if len(sources) < count:
@@ -80,23 +79,21 @@ def _landed(dataset: str, trust: TrustStore) -> list[Record]:
     return list(read_batches(silo.store, silo.provider, "aws", dataset, trust))
 
 
-def _dead_letter_fields() -> Counter[str]:
+def _dead_letter_reasons() -> Counter[str]:
     from ingestion.aws.ingest import Silo
     from ingestion.aws.provision import provision
     from ingestion.core.landing import read_deadletters
 
     silo = Silo.connect(provision(with_vpc=False))
-    return Counter(d.field for d in read_deadletters(silo.store, silo.provider, "aws"))
+    return Counter(f"{d.field}: {d.reason}" for d in read_deadletters(silo.store, silo.provider, "aws"))
 
 
 def _scan(records: list[Record], seed: int) -> dict[str, Any]:
+    from ingestion.arrays import RecordArrays
     from poisoning_detection.api import scan
 
-    x = np.asarray([r.features for r in records], dtype=np.float32)
-    y = np.asarray([r.label for r in records])
-    ids = np.asarray([r.id for r in records])
-    producers = np.asarray([r.producer for r in records])
-    return scan(x, y, ids=ids, producers=producers, seed=seed).model_dump()
+    a = RecordArrays.of(records)
+    return scan(a.x, a.y, ids=a.ids, producers=a.producers, seed=seed).model_dump()
 
 
 def _rotate_kms() -> str:
@@ -118,9 +115,12 @@ def run(clean: int = 0, poison: int = 16, seed: int = 0) -> CaseResult:
 
     result = CaseResult(NAME)
     clean = clean or len(silo_share("aws"))
-    honest = generate_records("aws", clean, seed=seed, producer=HONEST)  # creates the honest key on first use
-    trust = TrustStore.from_dir()  # ... so the trust store, read after it, knows it
-    register_producer(trust, ATTACKER)
+    from lab.trust import ensure_enrolled
+
+    ensure_enrolled(HONEST, "aws")
+    register_producer(ATTACKER)
+    honest = generate_records("aws", clean, seed=seed, producer=HONEST)
+    trust = TrustStore.from_dir()  # what every reader trusts: the operator's store
     bad = poisoned_records(poison, seed + 1)
     bad_ids = {r.id for r in bad}
     lines = [r.to_json().encode() for r in honest + bad]
@@ -155,25 +155,30 @@ def run(clean: int = 0, poison: int = 16, seed: int = 0) -> CaseResult:
         # 3. mitigation: quarantine, revoke, rotate
         quarantine = out / "quarantine.json"
         quarantine.write_text(json.dumps(sorted(flagged), indent=1))
-        revoked_at = str(revoke_producer(trust, ATTACKER))
+        revoked_at = str(revoke_producer(ATTACKER))
+        fresh = reason_in_fresh_process(bad[0].to_json().encode())
+        result.check("a fresh process refuses the revoked producer", fresh == REVOKED_PRODUCER,
+                     REVOKED_PRODUCER, fresh)
         rotation = _rotate_kms()
         result.evidence["mitigation"] = {"quarantined_ids": len(flagged), "quarantine_file": str(quarantine),
                                          "revoked": ATTACKER, "revocation_record": revoked_at,
                                          "kms": rotation}
 
-        # 4. re-ingest the same stream content with the producer revoked
-        after, _ = run_ingest(lines, dataset=DATASET, do_reset=True, with_vpc=False, trust=trust)
+        # 4. re-ingest the same stream content: the consumer loads trust from the store (revocation included)
+        trust = TrustStore.from_dir()
+        after, _ = run_ingest(lines, dataset=DATASET, do_reset=True, with_vpc=False)
         relanded = [r for r in _landed(DATASET, trust) if r.id not in flagged]
-        fields = _dead_letter_fields()
+        fields = _dead_letter_reasons()
         after_by_producer = Counter(r.producer for r in relanded)
         result.evidence["reingest"] = {"sent": after.sent, "landed": after.landed,
                                        "dead_lettered": after.dead_lettered, "verified": after.verified,
-                                       "dead_letter_fields": dict(fields),
+                                       "dead_letter_reasons": dict(fields),
                                        "training_set_after_quarantine": len(relanded),
                                        "landed_by_producer": dict(after_by_producer)}
+        expected_letters = Counter({f"producer: {REVOKED_PRODUCER}": poison})
         result.check("the revoked producer's records are dead-lettered", after.verified
-                     and after.dead_lettered == poison and fields == Counter({"producer": poison}),
-                     f"{poison} dead letters, field 'producer'", dict(fields))
+                     and after.dead_lettered == poison and fields == expected_letters,
+                     f"{poison} dead letters, 'producer: {REVOKED_PRODUCER}'", dict(fields))
         result.check("nothing from the revoked producer lands", after_by_producer.get(ATTACKER, 0) == 0
                      and after.landed == clean, f"0 from {ATTACKER}, {clean} landed",
                      f"{after_by_producer.get(ATTACKER, 0)} from {ATTACKER}, {after.landed} landed")

@@ -24,9 +24,9 @@ from lab.cli import parser, run_main
 
 def _records(args: Any) -> dict[str, Any]:
     from course.grading.records import make_records
-    from ingestion.records import producer_key_dir
+    from lab.config import settings
 
-    lines, truth = make_records(producer_key_dir(), args.silo, args.valid, args.seed)
+    lines, truth = make_records(settings().state_dir, args.silo, args.valid, args.seed)
     args.out.write_bytes(b"".join(line + b"\n" for line in lines))
     return truth
 
@@ -39,7 +39,7 @@ def _readback(args: Any) -> dict[str, Any]:
 
     truth = json.loads(args.truth.read_text())
     key = serialization.load_pem_public_key(truth["public_key_pem"].encode())
-    trust = TrustStore({truth["producer"]: key})  # type: ignore[dict-item]
+    trust = TrustStore({truth["producer"]: key}, {truth["producer"]: args.silo})  # type: ignore[dict-item]
     ids = truth["valid"] + [h["id"] for h in truth["hostile"]]
     from lab.localcloud import local_cloud
 

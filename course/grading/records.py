@@ -5,10 +5,10 @@ grader's records or replay an earlier run's answer. The lines mix valid records 
 kind of hostile one the ingestion contract must dead-letter; ``truth`` says which is which
 and what the dead letter must say.
 
-Trust is operator configuration: the grader enrols its producers in the shared state's
-trust store (``keys/producers/<name>.pub``, what ``TrustStore.from_dir`` reads) and revokes
-one of them after it signed its records. ``enrol`` / ``revoke`` are the only two places that
-know the trust store's layout.
+Trust is operator configuration: the grader enrols its producers (each for its silo) in the
+shared state's sealed trust store (``lab.trust.TrustFile``, what ``TrustStore.from_dir`` reads)
+and revokes one of them after it signed its records. ``enrol`` / ``revoke`` are the only two
+places that touch the trust store.
 """
 from __future__ import annotations
 
@@ -44,30 +44,33 @@ class Hostile:
     raw_b64: str
 
 
-def enrol(folder: Path, name: str, key: Ed25519PrivateKey) -> None:
-    """Trust ``name``'s public key (the trust store's layout: one PEM per producer)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    (folder / f"{name}.pub").write_bytes(pem)
+def enrol(state: Path, name: str, silo: str, key: Ed25519PrivateKey) -> None:
+    """Trust ``name`` for ``silo`` in the state's sealed trust store."""
+    from lab.trust import TrustFile
+
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    TrustFile(state).enroll(name, silo, raw)
 
 
-def revoke(folder: Path, name: str) -> None:
-    """Stop trusting ``name`` (its key leaves the trust store)."""
-    (folder / f"{name}.pub").unlink(missing_ok=True)
+def revoke(state: Path, name: str) -> None:
+    """Revoke ``name`` for good (the store refuses its key from now on)."""
+    from lab.trust import TrustFile
+
+    TrustFile(state).revoke(name, "grader: revoked-producer case")
 
 
 def _line(record: Record) -> bytes:
     return record.to_json().encode()
 
 
-def make_records(producers: Path, silo: str, n_valid: int, seed: int) -> tuple[list[bytes], dict[str, Any]]:
-    """(lines to send, truth); ``producers`` is the trust store's key folder. The valid ones are signed by an enrolled producer of ``silo``."""
+def make_records(state: Path, silo: str, n_valid: int, seed: int) -> tuple[list[bytes], dict[str, Any]]:
+    """(lines to send, truth); ``state`` holds the trust store. The valid ones are signed by an enrolled producer of ``silo``."""
     rng = random.Random(seed)
     tag = f"{rng.getrandbits(32):08x}"
     keys = {role: Ed25519PrivateKey.generate() for role in ("good", "revoked", "unknown", "forger")}
     names = {role: f"{silo}-{role}-{tag}" for role in keys}
     for role in ("good", "revoked"):
-        enrol(producers, names[role], keys[role])
+        enrol(state, names[role], silo, keys[role])
 
     def record(role: str = "good", record_silo: str = silo) -> Record:
         return Record(id=f"g{tag}-{rng.getrandbits(40):010x}", silo=record_silo, producer=names[role],
@@ -108,7 +111,7 @@ def make_records(producers: Path, silo: str, n_valid: int, seed: int) -> tuple[l
     other = next(s for s in SILOS if s != silo)
     crossed = record(record_silo=other)
     hostile.append(("cross-silo", crossed.id, _line(sign_record(crossed, keys["good"]))))
-    revoke(producers, names["revoked"])
+    revoke(state, names["revoked"])
 
     lines = [_line(r) for r in valid] + [raw for _, _, raw in hostile]
     order = list(range(len(lines)))

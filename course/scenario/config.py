@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lab.paths import REPORTS_DIR
+from lab.silos import Silo
 
 
 class ScenarioConfig(BaseModel):
@@ -15,7 +16,7 @@ class ScenarioConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    compromised: Literal["aws", "azure", "gcp", "none"] = "aws"
+    compromised: Silo | Literal["none"] = "aws"
     poison_rate: float = Field(0.08, gt=0, le=0.5, description="injected records / the silo's clean records")
     source: int = Field(0, ge=0, le=9, description="class whose images carry the trigger")
     target: int = Field(1, ge=0, le=9, description="label the attacker wants the trigger to produce")

@@ -1,4 +1,8 @@
-"""A step-by-step console: each step shows a spinner, then one line with its result."""
+"""A step-by-step console: each step shows a spinner, then one line with its result.
+
+A step proves one stated claim. It starts unproven: unless its body records the check
+(``s["ok"] = <condition>``), it ends as failed ("nothing was checked"), so a ✓ always
+means a condition was evaluated and held."""
 from __future__ import annotations
 
 import time
@@ -7,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from rich.console import Console
+from rich.markup import escape
 
 
 @dataclass
@@ -21,9 +26,9 @@ class StepLog:
         return all(r["ok"] for r in self.rows)
 
     @contextmanager
-    def step(self, title: str, show_spinner: bool = True) -> Iterator[dict[str, object]]:
-        """``with log.step("Ingest aws") as s: ...; s["result"] = "..."; s["ok"] = check``."""
-        row: dict[str, object] = {"step": title, "ok": True, "result": ""}
+    def step(self, title: str, claim: str = "", show_spinner: bool = True) -> Iterator[dict[str, object]]:
+        """``with log.step("Ingest aws", claim="...") as s: ...; s["result"] = "..."; s["ok"] = check``."""
+        row: dict[str, object] = {"step": title, "claim": claim, "ok": None, "result": ""}
         started = time.perf_counter()
         try:
             if show_spinner:
@@ -37,7 +42,13 @@ class StepLog:
             row["result"] = f"failed: {exc}"
             raise
         finally:
+            if row["ok"] is None:
+                row["ok"] = False
+                row["result"] = f"{row['result']} (nothing was checked: not proven)".strip()
+            row["ok"] = bool(row["ok"])
             row["seconds"] = round(time.perf_counter() - started, 1)
             self.rows.append(row)
             mark = "[green]✓[/]" if row["ok"] else "[red]✗[/]"
-            self.console.print(f"{mark} {title:<44} {row['result']}  [dim]({row['seconds']} s)[/]")
+            self.console.print(f"{mark} {escape(title):<44} {escape(str(row['result']))}  [dim]({row['seconds']} s)[/]")
+            if claim:
+                self.console.print(f"  [dim]claim: {escape(claim)}[/]")

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from lab.cli import atomic_write
+from lab.silos import SILOS
 from securefl.privacy import WEAK_EPSILON
-
-SILOS = ("aws", "azure", "gcp")
 
 
 @dataclass
@@ -174,8 +173,9 @@ def sections(result: dict[str, Any], plots: dict[str, Path]) -> list[Section]:
         out.append(Section("Outcome checks", "Each claim of the story, checked against this run's numbers.",
                            ["claim", "holds"], [[name, ok] for name, ok in checks.items()]))
     steps = result.get("steps", [])
-    out.append(Section("Steps", "", ["step", "ok", "result", "seconds"],
-                       [[r["step"], r["ok"], r["result"], r["seconds"]] for r in steps]))
+    out.append(Section("Steps", "Each step states the claim it proves; a step that checked nothing fails.",
+                       ["step", "claim", "ok", "result", "seconds"],
+                       [[r["step"], r.get("claim", ""), r["ok"], r["result"], r["seconds"]] for r in steps]))
     return out
 
 

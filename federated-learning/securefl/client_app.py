@@ -23,7 +23,7 @@ from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFI
 from securefl import task
 from securefl.config import FLConfig, load_config
 from securefl.privacy import client_record_noise, record_epsilon
-from securefl.data import DataSource, SiloData, client_data, landed_source, packaged_source, silo_of
+from securefl.data import DataSource, SiloData, client_data, landed_source, packaged_source, silo_of, source_silos
 
 
 class SiloClient(NumPyClient):
@@ -32,7 +32,7 @@ class SiloClient(NumPyClient):
     def __init__(self, cfg: FLConfig, partition_id: int, source: DataSource, data: SiloData | None = None) -> None:
         self.cfg = cfg
         self.pid = partition_id
-        self.silo = silo_of(partition_id)
+        self.silo = silo_of(partition_id, source_silos(source))
         self.data = data if data is not None else client_data(
             partition_id, cfg.num_clients, cfg.partition, cfg.dirichlet_alpha, cfg.seed, source)
         self.model = task.Net(cfg.model)

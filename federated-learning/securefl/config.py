@@ -66,7 +66,7 @@ class FLConfig(BaseModel):
     drop_client: int = Field(ge=-1)
     out_dir: str
     data_root: str
-    signer: Literal["local", "aws-kms"]
+    signer: Literal["configured", "azure-keyvault", "aws-kms", "local"]
 
     @model_validator(mode="after")
     def _cross_checks(self) -> FLConfig:

@@ -1,83 +1,107 @@
 """Each client's data: its silo's records only, partitioned deterministically by seed.
 
 Source of a silo's records is a function ``(silo) -> SiloData``, so the end-to-end
-scenario can swap it (e.g. for a quarantined dataset). Two sources ship:
+scenario can swap it. Three sources ship:
 
-* ``landed_source(root)``: the silo's landed, envelope-encrypted batches under a landing
-  root, decrypted through the silo's key provider and re-verified by
-  ``ingestion.core.landing.read_batches`` (the ingestion part's reader).
-* ``packaged_source``: the default offline data, sklearn's digits (shipped inside the
-  package, no download), split across the three silos by seed.
+* ``LandingSource``: the silos' landings on their clouds (``run.py --from-landings``,
+  ``make demo``), read once in the driver through ``ingestion.landed.read_landed``:
+  S3 / Blob / GCS through each cloud's SDK, decrypted with KMS / Key Vault / Cloud KMS,
+  every signature re-checked against the trust store, quarantined ids left out. It
+  holds plain arrays, so Flower's worker processes can unpickle it.
+* ``landed_source(root)``: batches sealed with the local key under a LocalDirStore root
+  (run-config ``data-root``).
+* ``packaged_source``: the default offline data, sklearn's digits (``lab.digits``, shipped
+  inside the package, no download), each silo's fixed share.
 
 The held-out test split never reaches a client: the server evaluates on it.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
+from ingestion.arrays import RecordArrays
+from lab import digits
 from lab.cli import LabError
-
-SILOS: tuple[str, ...] = ("aws", "azure", "gcp")
+from lab.silos import SILOS
 
 DATASET = "digits"
 
-
-@dataclass(frozen=True)
-class SiloData:
-    """Features (N x 64 float32 in [0, 1]), labels (N) and record ids (N) of one silo or client."""
-
-    x: np.ndarray
-    y: np.ndarray
-    ids: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-    def take(self, index: np.ndarray) -> SiloData:
-        return SiloData(self.x[index], self.y[index], self.ids[index])
-
+#: A silo's (or a client's) data: x (N x 64 float32 in [0, 1]), y (N), ids (N), producers.
+SiloData = RecordArrays
 
 DataSource = Callable[[str], SiloData]
 
 
-@lru_cache(maxsize=1)
-def _digits_split() -> tuple[SiloData, SiloData]:
-    """Digits, scaled to [0, 1], split into (train, test) with a fixed seed."""
-    from sklearn.datasets import load_digits
-
-    from ingestion.samples import holdout_split  # one split for the whole lab: test images are never ingested
-
-    digits = load_digits()
-    x = (digits.data / 16.0).astype(np.float32)
-    y = digits.target.astype(np.int64)
-    ids = np.array([f"digits-{i:04d}" for i in range(len(y))])
-    tr, te = holdout_split()
-    full = SiloData(x, y, ids)
-    return full.take(tr), full.take(te)
-
-
 def test_set() -> SiloData:
     """The server's held-out evaluation set (never given to a client)."""
-    return _digits_split()[1]
+    x, y = digits.test_images()
+    test = digits.holdout_split()[1]
+    return SiloData(x, y, np.array([f"digits-{i:04d}" for i in test]))
 
 
 def packaged_source(silo: str) -> SiloData:
     """The default silo data: the same share of the digits training split that the silo's
-    producers send (``ingestion.samples.silo_share``), read straight from the package."""
-    from sklearn.datasets import load_digits
-
-    from ingestion.samples import silo_share
-
+    producers send (``lab.digits.silo_share``), read straight from the package."""
     check_silo(silo)
-    digits = load_digits()
-    share = np.sort(silo_share(silo))
-    x = (digits.data[share] / 16.0).astype(np.float32)
-    ids = np.array([f"{silo}-digits-{i:04d}" for i in share])
-    return SiloData(x, digits.target[share].astype(np.int64), ids)
+    x, y = digits.pixels()
+    share = np.sort(digits.silo_share(silo))
+    return SiloData(x[share], y[share], np.array([f"{silo}-digits-{i:04d}" for i in share]))
+
+
+class LandingSource:
+    """The silos' landed, verified, quarantine-filtered records, read once in the driver."""
+
+    def __init__(self, landed: Mapping[str, Any], dataset: str = DATASET) -> None:
+        """``landed``: silo -> ``ingestion.landed.LandedSet`` (what :meth:`read` builds)."""
+        self.silos = tuple(check_silo(s) for s in landed)
+        self.dataset = dataset
+        self.data: dict[str, SiloData] = {s: d.arrays for s, d in landed.items()}
+        self.counts: dict[str, dict[str, Any]] = {s: d.counts() for s, d in landed.items()}
+
+    @classmethod
+    def read(cls, silos: Sequence[str] = SILOS, dataset: str = DATASET, quarantine: bool = True,
+             trust: Any = None) -> LandingSource:
+        """Read every silo's landing now (through ``ingestion.landed.read_landed``)."""
+        from ingestion.landed import read_landed
+
+        return cls({s: read_landed(check_silo(s), dataset, trust=trust, quarantine=quarantine) for s in silos},
+                   dataset)
+
+    def __call__(self, silo: str) -> SiloData:
+        if silo not in self.data:
+            raise LabError(f"silo {silo} is not part of this run (silos: {', '.join(self.silos)})")
+        return self.data[silo]
+
+    def without(self, ids: Collection[str]) -> LandingSource:
+        """The same landings with some more ids left out (the scenario's no-attack reference)."""
+        out = LandingSource({}, self.dataset)
+        out.silos = self.silos
+        out.data = {s: d.without(ids) for s, d in self.data.items()}
+        out.counts = {s: {**c, "used": len(out.data[s])} for s, c in self.counts.items()}
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {"data_source": "landings", "dataset": self.dataset, "silos": dict(self.counts)}
+
+
+def describe_source(source: DataSource, data_root: str = "") -> dict[str, Any]:
+    """What ``fl_run.json`` says about where the training data came from."""
+    describe = getattr(source, "describe", None)
+    if callable(describe):
+        return describe()
+    if source is packaged_source:
+        return {"data_source": "packaged", "dataset": DATASET}
+    if data_root:
+        return {"data_source": "data-root", "root": data_root}
+    return {"data_source": getattr(source, "__name__", type(source).__name__)}
+
+
+def source_silos(source: DataSource) -> tuple[str, ...]:
+    """The silos a source serves (a subset with ``--silos``; all three otherwise)."""
+    return tuple(getattr(source, "silos", SILOS))
 
 
 def landed_source(root: str, dataset: str = DATASET) -> DataSource:
@@ -100,9 +124,7 @@ def landed_source(root: str, dataset: str = DATASET) -> DataSource:
             raise LabError(f"no landed records for silo={silo} dataset={dataset} under {root}")
         if any(r.silo != silo for r in records):
             raise LabError(f"landing for silo={silo} holds another silo's records")
-        x = np.array([r.features for r in records], dtype=np.float32)
-        y = np.array([r.label for r in records], dtype=np.int64)
-        return SiloData(x, y, np.array([r.id for r in records]))
+        return RecordArrays.of(records)
 
     return load
 
@@ -140,13 +162,13 @@ def check_silo(silo: str) -> str:
     return silo
 
 
-def silo_of(client: int) -> str:
+def silo_of(client: int, silos: Sequence[str] = SILOS) -> str:
     """Clients are dealt to silos round-robin: client 0 -> aws, 1 -> azure, 2 -> gcp, 3 -> aws..."""
-    return SILOS[client % len(SILOS)]
+    return silos[client % len(silos)]
 
 
-def clients_of(silo: str, num_clients: int) -> list[int]:
-    return [c for c in range(num_clients) if silo_of(c) == silo]
+def clients_of(silo: str, num_clients: int, silos: Sequence[str] = SILOS) -> list[int]:
+    return [c for c in range(num_clients) if silo_of(c, silos) == silo]
 
 
 def partition(data: SiloData, parts: int, how: str, alpha: float, seed: int) -> list[np.ndarray]:
@@ -173,8 +195,9 @@ def partition(data: SiloData, parts: int, how: str, alpha: float, seed: int) -> 
 def client_data(client: int, num_clients: int, how: str, alpha: float, seed: int,
                 source: DataSource = packaged_source) -> SiloData:
     """The data of one client: its share of its own silo's records (nothing else is read)."""
-    silo = silo_of(client)
-    silo_clients = clients_of(silo, num_clients)
+    silos = source_silos(source)
+    silo = silo_of(client, silos)
+    silo_clients = clients_of(silo, num_clients, silos)
     records = check_data(source(silo), silo, len(silo_clients))
     parts = partition(records, len(silo_clients), how, alpha, seed)
     return records.take(parts[silo_clients.index(client)])

@@ -17,7 +17,8 @@ from securefl import privacy
 from securefl.artifact import write_model
 from securefl.config import FLConfig
 from securefl.logs import LOG_NAME
-from securefl.signing import signer_for
+from securefl.provenance import Provenance, config_digest, new_run_id
+from securefl.signing import signer_for, signing_services
 from securefl.strategy import Inspector
 
 MODEL_NAME = "fl_global.model"
@@ -145,18 +146,33 @@ def plot(summary: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def finish_run(cfg: FLConfig, inspector: Inspector, initial: list[np.ndarray]) -> dict[str, Any]:
-    """Check, write the report and plot, and (only if healthy) the signed encrypted model."""
+def configured_data_digest(cfg: FLConfig) -> str:
+    """Digest of the data a run config points the clients at (landing or packaged share)."""
+    from securefl.data import SILOS, landed_source, packaged_source
+    from securefl.provenance import data_digest
+
+    return data_digest(landed_source(cfg.data_root) if cfg.data_root else packaged_source, SILOS)
+
+
+def finish_run(cfg: FLConfig, inspector: Inspector, initial: list[np.ndarray],
+               data_sha256: str | None = None) -> dict[str, Any]:
+    """Check, write the report and plot, and (only if healthy) the signed encrypted model.
+
+    ``data_sha256``: digest of the data the clients trained on (run_simulation computes it from
+    its data source); without it, of the data the run config points the clients at."""
     problems = check_run(cfg, inspector, initial)
     summary = summarise(cfg, inspector, problems)
     folder = out_dir(cfg)
     folder.mkdir(parents=True, exist_ok=True)
     model_path = folder / MODEL_NAME
     if not problems:
-        signer = signer_for(cfg.signer)
-        write_model(model_path, inspector.final, signer,
-                    meta={"final_accuracy": summary["final_accuracy"], "epsilon": summary["epsilon"]})
-        summary["model"] = {"path": str(model_path), "signer": signer.name, "key_id": signer.key_id}
+        bound = Provenance(new_run_id(), config_digest(cfg.run_config()), data_sha256 or configured_data_digest(cfg))
+        with signing_services(cfg.signer):
+            signer = signer_for(cfg.signer)
+            write_model(model_path, inspector.final, signer, bound,
+                        meta={"final_accuracy": summary["final_accuracy"], "epsilon": summary["epsilon"]})
+        summary["model"] = {"path": str(model_path), "signer": signer.name, "key_id": signer.key_id,
+                            **bound.to_json()}
     else:
         summary["model"] = None
     summary["plot"] = str(plot(summary, folder / PLOT_NAME)) if summary["rounds"] else None

@@ -8,6 +8,7 @@ quarantined landing) by passing ``data_source``.
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -24,7 +25,9 @@ from securefl import privacy
 from securefl.config import FLConfig, load_config
 from securefl.logs import LOG_NAME, flower_logs
 from securefl.outputs import out_dir
-from securefl.data import SILOS, DataSource, check_data, clients_of, landed_source, packaged_source, partition
+from securefl.data import (DataSource, check_data, clients_of, describe_source, landed_source, packaged_source,
+                           partition, source_silos)
+from securefl.provenance import data_digest, memoised
 
 
 @dataclass(frozen=True)
@@ -58,13 +61,19 @@ def flower_env() -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
+def resolve_source(cfg: FLConfig, data_source: DataSource | None) -> DataSource:
+    """The source given, else the run config's (``data-root``), else the packaged digits."""
+    return data_source or (landed_source(cfg.data_root) if cfg.data_root else packaged_source)
+
+
 def check_sources(cfg: FLConfig, data_source: DataSource | None) -> list[int]:
     """Load and check every silo's data once, before training (a bad source fails in one line);
     returns each client's record count."""
-    source = data_source or (landed_source(cfg.data_root) if cfg.data_root else packaged_source)
+    source = resolve_source(cfg, data_source)
+    silos = source_silos(source)
     sizes: list[int] = []
-    for silo in SILOS:
-        clients = clients_of(silo, cfg.num_clients)
+    for silo in silos:
+        clients = clients_of(silo, cfg.num_clients, silos)
         if clients:
             records = check_data(source(silo), silo, len(clients))
             sizes += [len(p) for p in partition(records, len(clients), cfg.partition, cfg.dirichlet_alpha, cfg.seed)]
@@ -99,6 +108,17 @@ def check_privacy(cfg: FLConfig, client_sizes: list[int]) -> float:
     return eps
 
 
+def record_source(cfg: FLConfig, summary: dict[str, Any], data_source: DataSource | None) -> dict[str, Any]:
+    """Add where the data came from (and per-silo record counts) to the summary and fl_run.json."""
+    from securefl.outputs import REPORT_NAME, out_dir
+
+    summary = {**summary, **describe_source(resolve_source(cfg, data_source), cfg.data_root)}
+    report = out_dir(cfg) / REPORT_NAME
+    if report.is_file():
+        report.write_text(json.dumps(summary, indent=2, default=float))
+    return summary
+
+
 def _shutdown_ray() -> None:
     """Stop whatever a failed Ray start left running (its processes would outlive us)."""
     try:
@@ -109,7 +129,7 @@ def _shutdown_ray() -> None:
         pass
 
 
-def _run_ray(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str, Any]]) -> None:
+def _run_ray(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str, Any]], data_sha256: str) -> None:
     """Flower's own simulation engine (Ray actors; started and shut down by every call)."""
     from flwr.simulation import run_simulation as flwr_run_simulation
 
@@ -120,7 +140,8 @@ def _run_ray(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str,
         abandon = threading.Event()
         try:
             flwr_run_simulation(
-                server_app=make_server_app(cfg, sink, abandon), client_app=make_client_app(cfg, data_source),
+                server_app=make_server_app(cfg, sink, abandon, data_sha256),
+                client_app=make_client_app(cfg, data_source),
                 num_supernodes=cfg.num_clients,
                 backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
                                 "init_args": {"num_cpus": max(1, min(2, os.cpu_count() or 1)),
@@ -137,17 +158,19 @@ def _run_ray(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str,
             abandon.set()
 
 
-def _run_inprocess(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str, Any]]) -> None:
+def _run_inprocess(cfg: FLConfig, data_source: DataSource | None, sink: list[dict[str, Any]],
+                   data_sha256: str) -> None:
     """The same ServerApp and ClientApp over securefl.inprocess.InProcessGrid (no Ray, no start-up)."""
     from securefl.client_app import make_client_app
     from securefl.inprocess import run_inprocess
     from securefl.server_app import make_server_app
 
-    run_inprocess(make_server_app(cfg, sink), make_client_app(cfg, data_source), cfg.num_clients)
+    run_inprocess(make_server_app(cfg, sink, data_sha256=data_sha256), make_client_app(cfg, data_source),
+                  cfg.num_clients)
 
 
-#: simulation runtimes behind one contract: (config, data source, summary sink) -> None
-RUNTIMES: dict[str, Callable[[FLConfig, DataSource | None, list[dict[str, Any]]], None]] = {
+#: simulation runtimes behind one contract: (config, data source, summary sink, training-data digest) -> None
+RUNTIMES: dict[str, Callable[[FLConfig, DataSource | None, list[dict[str, Any]], str], None]] = {
     "inprocess": _run_inprocess, "ray": _run_ray}
 DEFAULT_RUNTIME = "inprocess"
 
@@ -161,14 +184,17 @@ def run_simulation(config: Mapping[str, Any] | FLConfig | None = None, data_sour
     if runtime not in RUNTIMES:
         raise LabError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
     cfg = config if isinstance(config, FLConfig) else load_config(config)
-    check_privacy(cfg, check_sources(cfg, data_source))
+    source = memoised(resolve_source(cfg, data_source))
+    check_privacy(cfg, check_sources(cfg, source))
+    silos = source_silos(source)
+    data_sha256 = data_digest(source, [silo for silo in silos if clients_of(silo, cfg.num_clients, silos)])  # signed
     flower_env()
     sink: list[dict[str, Any]] = []
     started = time.perf_counter()
     with flower_logs(out_dir(cfg) / LOG_NAME, quiet):
-        RUNTIMES[runtime](cfg, data_source, sink)
+        RUNTIMES[runtime](cfg, data_source, sink, data_sha256)
     seconds = time.perf_counter() - started
     if not sink:
         raise LabError(f"the simulation ended without a result (see {out_dir(cfg) / LOG_NAME})")
     sink[0]["runtime"] = runtime
-    return RunResult(summary=sink[0], seconds=seconds)
+    return RunResult(summary=record_source(cfg, sink[0], data_source), seconds=seconds)

@@ -40,7 +40,7 @@ def _evaluate_fn(inspector_ref: list[Inspector], kind: task.ModelKind) -> Callab
     return evaluate
 
 
-def run_server(grid: Grid, context: Context, cfg: FLConfig) -> dict[str, Any]:
+def run_server(grid: Grid, context: Context, cfg: FLConfig, data_sha256: str | None = None) -> dict[str, Any]:
     """Train, then check and write outputs; return the run summary."""
     initial = task.get_weights(task.new_model(cfg.seed, cfg.model))
     ref: list[Inspector] = []
@@ -55,11 +55,11 @@ def run_server(grid: Grid, context: Context, cfg: FLConfig) -> dict[str, Any]:
                                        quantization_range=cfg.quantization_range)
                     if cfg.secagg else None)
     DefaultWorkflow(fit_workflow=fit_workflow)(grid, legacy)
-    return finish_run(cfg, inspector, initial)
+    return finish_run(cfg, inspector, initial, data_sha256)
 
 
 def make_server_app(cfg: FLConfig | None = None, sink: list[dict[str, Any]] | None = None,
-                    abandon: threading.Event | None = None) -> ServerApp:
+                    abandon: threading.Event | None = None, data_sha256: str | None = None) -> ServerApp:
     """A ServerApp; with no cfg it reads the run config Flower gives it (deployment).
 
     ``abandon``: set it to make this app's waits for client replies stop (see securefl.grid)."""
@@ -70,7 +70,7 @@ def make_server_app(cfg: FLConfig | None = None, sink: list[dict[str, Any]] | No
         run_cfg = cfg or load_config(dict(context.run_config))
         if abandon is not None:
             grid = AbandonableGrid(grid, abandon)  # type: ignore[assignment]
-        summary = run_server(grid, context, run_cfg)
+        summary = run_server(grid, context, run_cfg, data_sha256)
         if sink is not None:
             sink.append(summary)
 

@@ -58,6 +58,9 @@ def input_lines(args: argparse.Namespace, silo: str) -> list[bytes]:
             return samples.read_jsonl(args.source)
         except OSError as exc:
             raise LabError(f"cannot read {args.source}: {exc.strerror}") from None
+    from lab.trust import require_enrolled
+
+    require_enrolled(samples.default_producer(silo), silo)  # else every record would be dead-lettered
     valid = samples.generate_records(silo, args.records, seed=args.seed)
     return samples.mixed_lines(valid, samples.invalid_examples(valid, args.with_invalid, args.seed), args.seed)
 

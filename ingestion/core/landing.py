@@ -20,7 +20,7 @@ from encryption.envelope import decrypt, encrypt
 from encryption.providers.base import KeyProvider
 from lab.storage import ObjectStore
 from ingestion.core.validate import DeadLetter
-from ingestion.records import Record, TrustStore, parse_record
+from ingestion.records import Record, RecordError, TrustStore, parse_record
 
 BATCH_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 DEADLETTER_DATASET = "deadletter"
@@ -101,22 +101,37 @@ def _open(store: ObjectStore, provider: KeyProvider, key: str, silo: str, datase
 
 
 def read_batch(
-    store: ObjectStore, provider: KeyProvider, key: str, silo: str, dataset: str, trust: TrustStore
+    store: ObjectStore, provider: KeyProvider, key: str, silo: str, dataset: str, trust: TrustStore,
+    untrusted: list[Record] | None = None,
 ) -> list[Record]:
-    """Decrypt one batch and re-verify each record (RecordError / EnvelopeError on any fault)."""
+    """Decrypt one batch and re-verify each record (RecordError / EnvelopeError on any fault).
+
+    With ``untrusted`` (a list), records of a producer the trust store no longer holds
+    (revoked since landing, or never enrolled here) go there instead of failing the read:
+    a trainer leaves them out and says how many. A bad signature of a trusted producer
+    still fails: that is tampering, not a revocation."""
     records = [parse_record(line) for line in _open(store, provider, key, silo, dataset)]
+    kept: list[Record] = []
     for record in records:
-        trust.verify(record)
-    return records
+        try:
+            trust.verify(record, silo)
+        except RecordError as exc:
+            if untrusted is None or exc.field != "producer":
+                raise
+            untrusted.append(record)
+            continue
+        kept.append(record)
+    return kept
 
 
 def read_batches(
-    store: ObjectStore, provider: KeyProvider, silo: str, dataset: str, trust: TrustStore | None = None
+    store: ObjectStore, provider: KeyProvider, silo: str, dataset: str, trust: TrustStore | None = None,
+    untrusted: list[Record] | None = None,
 ) -> Iterator[Record]:
     """Every landed record of a silo's dataset, decrypted and signature-checked, batch by batch."""
     trust = trust or TrustStore.from_dir()
     for key in store.list(batch_prefix(silo, dataset)):
-        yield from read_batch(store, provider, key, silo, dataset, trust)
+        yield from read_batch(store, provider, key, silo, dataset, trust, untrusted)
 
 
 def read_deadletters(store: ObjectStore, provider: KeyProvider, silo: str) -> Iterator[DeadLetter]:

@@ -75,7 +75,7 @@ class BatchLander:
         self.dataset = dataset
         self.checkpoints = checkpoints
         self.checkpoint: Checkpoint = checkpoints.load()
-        self.validator = Validator(trust, set(self.checkpoint.accepted_ids))
+        self.validator = Validator(trust, set(self.checkpoint.accepted_ids), silo=silo)
 
     def position(self, partition: str) -> str | None:
         """The last position checkpointed for a shard/partition (None: start from the oldest)."""

@@ -2,7 +2,8 @@
 
 This is the consumer's trust boundary. The stream is not trusted: every record
 is parsed against the contract, its producer signature checked against the
-TrustStore, and its id checked against the ids already accepted (so a replayed
+TrustStore (an unknown or revoked producer, or a record of another silo than the
+stream's, is refused), and its id checked against the ids already accepted (so a replayed
 or resent record is not landed twice). Nothing is dropped silently: a rejected
 record becomes a DeadLetter carrying the reason, the field at fault, where it
 came from and its raw bytes (base64, so even non-UTF-8 input survives).
@@ -63,17 +64,20 @@ Outcome = Accepted | DeadLetter
 
 @dataclass
 class Validator:
-    """Checks records one by one, remembering accepted ids (pass a persisted set to dedupe across runs)."""
+    """Checks records one by one, remembering accepted ids (pass a persisted set to dedupe across runs).
+
+    ``silo`` is the silo whose stream is being read: a record claiming another silo is refused."""
 
     trust: TrustStore
     seen_ids: set[str] = field(default_factory=set)
+    silo: str | None = None
 
     def check(self, raw: bytes, position: str) -> Outcome:
         """Accept the record or say exactly why not. Accepting it records its id."""
         # BEGIN SOLUTION ex02
         try:
             record = parse_record(raw)
-            line = self.trust.verify(record)
+            line = self.trust.verify(record, self.silo)
         except RecordError as exc:
             return DeadLetter.of(raw, position, exc)
         if record.id in self.seen_ids:

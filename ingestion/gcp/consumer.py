@@ -187,7 +187,7 @@ class PubSubConsumer:
 
     def _handle(self, messages: Sequence[Any], result: ConsumeResult) -> None:
         items = [(bytes(m.message.data), str(m.message.message_id)) for m in messages]
-        validator = Validator(self.trust, seen_ids=set(self.checkpoint.accepted_ids))
+        validator = Validator(self.trust, seen_ids=set(self.checkpoint.accepted_ids), silo=self.silo)
         accepted, dead = validator.check_all(items)
         duplicates = [d for d in dead if d.is_duplicate]
         letters = list(dead)  # duplicates too, as on every silo: a replayed id leaves evidence, never vanishes

@@ -17,7 +17,8 @@ subset the lab uses, with Key Vault's wire shapes:
 - create RSA key, get (latest or a version), list versions, rotate,
   enable/disable a version (PATCH attributes.enabled: a disabled version refuses
   every crypto operation with 403, as Key Vault does),
-  rotation policy get/update, wrapKey/unwrapKey with RSA-OAEP-256 (and RSA-OAEP);
+  rotation policy get/update, wrapKey/unwrapKey with RSA-OAEP-256 (and RSA-OAEP),
+  sign/verify of a SHA-256 digest with RS256 or PS256 (model signing keys);
 - errors shaped like Key Vault's: ``{"error": {"code": "KeyNotFound", ...}}``
   (404), ``BadParameter`` (400), ``Unauthorized`` (401).
 
@@ -45,7 +46,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from lab.emulators import JsonHandler, emulator_parser, serve
 from lab.emulators.identity import ISSUER
@@ -60,7 +63,12 @@ OAEP = {
     "RSA-OAEP-256": lambda: padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
 }
 KEYS, POLICIES = "Microsoft.KeyVault/vaults/keys/", "Microsoft.KeyVault/vaults/keyrotationpolicies/"
-CRYPTO_ACTIONS = {"wrapkey": "wrap", "unwrapkey": "unwrap", "encrypt": "encrypt", "decrypt": "decrypt"}
+CRYPTO_ACTIONS = {"wrapkey": "wrap", "unwrapkey": "unwrap", "encrypt": "encrypt", "decrypt": "decrypt",
+                  "sign": "sign", "verify": "verify"}
+SIGN_PADDING = {
+    "RS256": lambda: padding.PKCS1v15(),
+    "PS256": lambda: padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+}
 DEFAULT_POLICY = {"lifetimeActions": [{"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Notify"}}],
                   "attributes": {}}
 
@@ -230,6 +238,8 @@ class VaultHandler(JsonHandler):
                              "nextLink": None}
             if m := re.fullmatch(rf"/keys/({NAME_RE})/([0-9a-f]{{32}})/(wrapkey|unwrapkey|encrypt|decrypt)", path):
                 return 200, self.crypto(m[1], m[2], m[3], req)
+            if m := re.fullmatch(rf"/keys/({NAME_RE})/([0-9a-f]{{32}})/(sign|verify)", path):
+                return 200, self.signature(m[1], m[2], m[3], req)
             if method == "PATCH" and (m := re.fullmatch(rf"/keys/({NAME_RE})/([0-9a-f]{{32}})", path)):
                 item = vault.version(m[1], m[2])
                 enabled = (req.get("attributes") or {}).get("enabled")
@@ -275,6 +285,29 @@ class VaultHandler(JsonHandler):
             except ValueError:
                 raise VaultError(400, "BadParameter", "The parameter is incorrect: decryption failed.") from None
         return {"kid": f"{self.base_url()}/keys/{name}/{version}", "value": b64url(out)}
+
+    def signature(self, name: str, version: str, op: str, req: dict[str, Any]) -> dict[str, Any]:
+        """sign / verify a SHA-256 digest (RS256, PS256), as Key Vault does: the digest, not the message."""
+        item = self.vault.version(name, version)
+        if not item.get("enabled", True):
+            raise VaultError(403, "Forbidden", f"Operation {op} is not allowed on a disabled key.")
+        if op not in item["ops"]:
+            raise VaultError(403, "Forbidden", f"Operation {op} is not permitted on this key.")
+        alg = req.get("alg")
+        if alg not in SIGN_PADDING:
+            raise VaultError(400, "BadParameter", f"algorithm {alg!r} is not supported (RS256, PS256)")
+        digest = unb64url(str(req.get("value" if op == "sign" else "digest", "")))
+        if len(digest) != 32:
+            raise VaultError(400, "BadParameter", "the digest must be 32 bytes (SHA-256)")
+        key, scheme = private_key(item), SIGN_PADDING[alg]()
+        kid = f"{self.base_url()}/keys/{name}/{version}"
+        if op == "sign":
+            return {"kid": kid, "value": b64url(key.sign(digest, scheme, Prehashed(hashes.SHA256())))}
+        try:
+            key.public_key().verify(unb64url(str(req.get("value", ""))), digest, scheme, Prehashed(hashes.SHA256()))
+        except InvalidSignature:
+            return {"value": False}
+        return {"value": True}
 
 
 def required_action(method: str, path: str) -> str:

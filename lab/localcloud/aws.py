@@ -41,4 +41,7 @@ class MotoServer(Emulator):
         }
 
     def is_ready(self, port: int, extra_ports: dict[str, int]) -> bool:
-        return http_ready(f"http://{LOOPBACK}:{port}/moto-api/data.json")
+        # Not /moto-api/data.json: it serialises every resource moto holds, so once a silo has
+        # landed data it can take over the 1 s check on a loaded machine; a script would then
+        # think moto is down, start a second (empty) one, and the landing would seem gone.
+        return http_ready(f"http://{LOOPBACK}:{port}/moto-api/")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from lab.localcloud.aws import MotoServer
 from lab.localcloud.base import Emulator
+from lab.silos import SILOS
 
 SERVICES: dict[str, Emulator] = {}
 
@@ -24,7 +25,7 @@ for _module in ("lab.localcloud.azure", "lab.localcloud.gcp"):
             raise
 
 
-CLOUDS = ("aws", "azure", "gcp")
+CLOUDS = SILOS  # one silo per cloud
 
 
 def services_for(*clouds: str) -> list[str]:

@@ -8,12 +8,13 @@ from contextlib import contextmanager
 from lab.config import settings
 from lab.localcloud.base import EmulatorError, RunningService
 from lab.localcloud.registry import SERVICES, services_for
+from lab.silos import SILOS
 
 
 def _resolve(names: Iterable[str]) -> list[str]:
     out: list[str] = []
     for name in names:
-        if name in ("aws", "azure", "gcp"):
+        if name in SILOS:
             out.extend(services_for(name))
         elif name in SERVICES:
             out.append(name)

@@ -106,13 +106,7 @@ class ActivationClustering:
             clusters = []
             for lab in np.unique(labels[labels >= 0]):
                 members = idx[labels == lab]
-                source, purity = max(looks_like(ctx.votes[members], c), looks_like(early_pred[members], c),
-                                     key=lambda sp: sp[1])
-                if purity < self.purity and len(members) < MAX_RELATIVE_SIZE * len(idx):
-                    source, purity = looks_like(ctx.neighbours.excluded_votes(members), c)
-                    # stricter: without its own members a clean sub-style of a class often
-                    # looks like a neighbour class (measured up to 0.62 on digits)
-                    purity = purity if purity >= EXCLUDED_PURITY else 0.0
+                source, purity = self._looks_like(ctx, c, members, early_pred, len(idx))
                 lit = LitPixels(ctx.x, members, ctx.y == source) if source is not None else None
                 shared = lit.shared() if lit is not None else []
                 scores[members] = purity
@@ -151,6 +145,25 @@ class ActivationClustering:
                 "suspicious_share": round(sum(cl["size"] for cl in bad) / len(idx), 4),
             })
         return DetectorResult(self.name, scores, verdicts, flagged=flagged, sources=sources)
+
+    def _looks_like(self, ctx: Context, c: int, members: np.ndarray, early_pred: np.ndarray,
+                    class_size: int) -> tuple[int | None, float]:
+        """(the class the cluster looks like, the share of it that does), by the best of three
+        classifiers that have not learned the trigger: the leave-one-out k-NN, the early model,
+        and, for a minority cluster, the k-NN that excludes the whole cluster. The last is
+        asked even when the first two agree on some other class: triggered records that the
+        trigger makes near each other vote for each other (a 9-pixel checkerboard on 8×8 digits:
+        leave-one-out 0.0, early model 0.56, excluded 1.0)."""
+        source, purity = max(looks_like(ctx.votes[members], c), looks_like(early_pred[members], c),
+                             key=lambda sp: sp[1])
+        if len(members) >= MAX_RELATIVE_SIZE * class_size or purity >= CLEAR_PURITY:
+            return source, purity
+        excluded, share = looks_like(ctx.neighbours.excluded_votes(members), c)
+        # stricter: without its own members a clean sub-style of a class often looks like a
+        # neighbour class (measured up to 0.62-0.69 on digits)
+        if share >= EXCLUDED_PURITY and share > purity:
+            return excluded, share
+        return (source, purity) if purity >= self.purity else (excluded, 0.0)
 
     @staticmethod
     def _trigger_group(ctx: Context, c: int, group: TriggerGroup,

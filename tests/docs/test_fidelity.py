@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from lab.paths import REPO_ROOT
+from lab.silos import SILOS
 
 TABLE = REPO_ROOT / "docs" / "emulator_fidelity.md"
-CLOUDS = ("aws", "azure", "gcp")
+CLOUDS = SILOS
 VERDICTS = ("emulator", "project", "real only")
 CONTROLS = (
     "IAM least privilege", "key policy", "key disable", "stream / topic encryption",

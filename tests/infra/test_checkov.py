@@ -28,6 +28,7 @@ def scan() -> dict[str, Any]:
         [str(CHECKOV), "-d", str(INFRA), "--framework", "terraform", "--skip-download", "-o", "json"],
         capture_output=True, text=True, timeout=600, check=False, cwd=INFRA,
     )
+    assert proc.stdout.strip(), f"checkov printed no report (exit {proc.returncode}): {proc.stderr[-2000:]}"
     report = json.loads(proc.stdout)
     report = report[0] if isinstance(report, list) else report
     assert report.get("check_type") == "terraform", proc.stderr[-2000:]

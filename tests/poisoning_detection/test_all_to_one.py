@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 from sklearn.metrics import f1_score
 
+from ingestion.arrays import RecordArrays
 from ingestion.samples import generate_records, silo_share
 from poisoning_detection import api, attack, data
 from poisoning_detection.detectors.activation_clustering import MULTI_SOURCE_MIN_SHARE, ActivationClustering
@@ -18,7 +19,8 @@ from poisoning_detection.detectors.trigger import trigger_groups
 
 def _silo(silo: str) -> tuple[np.ndarray, np.ndarray]:
     recs = generate_records(silo, len(silo_share(silo)), seed=0)
-    return np.array([r.features for r in recs], np.float32), np.array([r.label for r in recs])
+    arrays = RecordArrays.of(recs)
+    return arrays.x, arrays.y
 
 
 def test_all_to_one_backdoor_is_caught_with_its_sources(digits_split) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ingestion.arrays import RecordArrays
 from ingestion.samples import generate_records, silo_share
 from poisoning_detection import api, attack, data
 from poisoning_detection.detectors.trigger import carriers, shared_pixels
@@ -12,7 +13,8 @@ from poisoning_detection.detectors.trigger import carriers, shared_pixels
 
 def _silo(silo: str) -> tuple[np.ndarray, np.ndarray]:
     recs = generate_records(silo, len(silo_share(silo)), seed=0)
-    return np.array([r.features for r in recs], np.float32), np.array([r.label for r in recs])
+    arrays = RecordArrays.of(recs)
+    return arrays.x, arrays.y
 
 
 @pytest.mark.parametrize(("permutation", "seed"), [(None, 2), (1, 0), (2, 2)])

@@ -23,7 +23,7 @@ def rows() -> list[harness.Row]:
 
 def test_every_method_is_measured_side_by_side(rows) -> None:
     methods = {r.method for r in rows if r.case == "src"}
-    assert methods == {"activation_clustering", "spectral_signatures", "loss", "gradient", "fused",
+    assert methods == {"activation_clustering", "look_alike", "spectral_signatures", "loss", "gradient", "fused",
                        "art_activation_clustering", "art_spectral_signatures"}
     fused = next(r for r in rows if r.method == "fused" and r.case == "src")
     assert fused.f1 >= 0.9 and fused.auc is not None and fused.auc > 0.9
@@ -46,7 +46,15 @@ def test_remediation_averages_the_retrains(rows) -> None:
 
 
 @pytest.mark.parametrize("args", [["--retrains", "0"], ["--cases", "nope:0.1"], ["--datasets", "cifar"],
-                                  ["--cases", "src:2"], ["--cases", "src"]])
+                                  ["--cases", "src:2"], ["--cases", "src"], ["--seeds", "-1"]])
 def test_bench_rejects_bad_arguments(args: list[str]) -> None:
     proc = subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.strip()
+
+
+def test_risk_table_shows_the_fused_verdict_per_set(rows) -> None:
+    table = harness.risk_table(rows)
+    src = next(ln for ln in table.splitlines() if ln.startswith("| digits | src | 0.10 |"))
+    clean = next(ln for ln in table.splitlines() if ln.startswith("| digits | clean |"))
+    assert "| 1 |" in src and float(src.split("|")[5]) >= 0.5  # risk min of the poisoned set
+    assert float(clean.split("|")[6]) < 0.2  # risk max of the clean set

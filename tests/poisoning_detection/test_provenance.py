@@ -24,10 +24,15 @@ def _records(tmp_path: Path) -> tuple[Path, Path]:
     return path, keys
 
 
+def _trust(keys: Path) -> TrustStore:
+    """Both producers enrolled (in memory: this test is about provenance, not the store)."""
+    return TrustStore({p: producer_signing_key(p, keys).public_key() for p in ("producer-bad", "producer-good")})
+
+
 def test_signed_records_map_ids_to_producers(tmp_path: Path) -> None:
     path, keys = _records(tmp_path)
     ids = np.array(["r5", "r0", "r1"])
-    got = provenance.producers_from_records(path, ids, TrustStore.from_dir(keys))
+    got = provenance.producers_from_records(path, ids, _trust(keys))
     assert got.tolist() == ["producer-good", "producer-bad", "producer-bad"]
 
 
@@ -35,7 +40,7 @@ def test_tampered_record_or_unknown_id_is_refused(tmp_path: Path) -> None:
     path, keys = _records(tmp_path)
     path.write_text(path.read_text().replace('"label":1', '"label":7', 1))
     with pytest.raises(LabError, match="signature"):
-        provenance.producers_from_records(path, np.array(["r0"]), TrustStore.from_dir(keys))
+        provenance.producers_from_records(path, np.array(["r0"]), _trust(keys))
     with pytest.raises(LabError, match="no record"):
         provenance.producers_from_records(path, np.array(["nope"]))
     with pytest.raises(LabError, match="ids"):

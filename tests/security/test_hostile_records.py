@@ -86,8 +86,8 @@ def test_huge_and_deep_and_non_utf8_inputs_are_refused() -> None:
 
 def test_forged_and_replayed_signatures(tmp_path: Path) -> None:
     key = producer_signing_key("aws-producer-a", key_dir=tmp_path)
-    producer_signing_key("aws-producer-b", key_dir=tmp_path)
-    trust = TrustStore.from_dir(tmp_path)
+    other = producer_signing_key("aws-producer-b", key_dir=tmp_path)
+    trust = TrustStore({"aws-producer-a": key.public_key(), "aws-producer-b": other.public_key()})
     signed = sign_record(Record.model_validate(_good()), key)
     trust.verify(signed)
     # replaying the signature on altered content fails

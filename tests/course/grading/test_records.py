@@ -8,9 +8,9 @@ from pathlib import Path
 from course.grading.records import EXPECTED_REASON, PIPELINE_KINDS, make_records
 from ingestion.core.validate import Accepted, DeadLetter, Validator
 from ingestion.records import MAX_RECORD_BYTES, TrustStore
+from lab.trust import TrustFile
 
-#: Dead-lettered by the consumer once the trust branch (#14) binds records to their silo; the
-#: record-level Validator alone cannot know which silo it serves.
+#: Dead-lettered by the consumer, which knows which silo it serves (the Validator below does not).
 NEEDS_SILO_BINDING = {"cross-silo"}
 
 
@@ -18,7 +18,8 @@ def test_fresh_keys_ids_and_enrolment(tmp_path: Path) -> None:
     lines_a, truth_a = make_records(tmp_path / "a", "aws", 10, seed=1)
     lines_b, truth_b = make_records(tmp_path / "b", "aws", 10, seed=2)
     assert not set(truth_a["valid"]) & set(truth_b["valid"])
-    assert {p.stem for p in (tmp_path / "a").glob("*.pub")} == {truth_a["producer"]}  # revoked one removed
+    active = {n for n, e in TrustFile(tmp_path / "a").producers().items() if e.active}
+    assert active == {truth_a["producer"]}  # the revoked one is enrolled but not active
     assert len(lines_a) == 10 + len(PIPELINE_KINDS) + 1
     assert {h["kind"] for h in truth_a["hostile"]} == {*PIPELINE_KINDS, "forged"}
 

@@ -42,6 +42,13 @@ def test_reduced_scenario_tells_the_whole_story(tmp_path: Path) -> None:
         s = r["summary"]
         assert s["epsilon"] <= 8.0 and s["noise_on"] == "client" and s["accountant"], r["name"]
     assert (tmp_path / "models" / "fl_run.json").exists()
+    # every training read the landings (the path of run.py --from-landings); after quarantine the
+    # injected records were left out (quarantine list, or the revoked producer's signatures)
+    landed = json.loads((tmp_path / "models" / "fl_run.json").read_text())
+    assert landed["data_source"] == "landings" and set(landed["silos"]) == {"aws", "azure", "gcp"}
+    aws = landed["silos"]["aws"]
+    assert aws["quarantined_left_out"] + aws["untrusted_left_out"] >= det["aws"]["true_positives"]
+    assert runs["raw"]["data"]["silos"]["aws"]["used"] == aws["landed"]
     assert result["ok"], [r for r in result["steps"] if not r["ok"]]
     # the report carries this run's numbers
     md, page = write_report(result, cfg.out)

@@ -13,7 +13,7 @@ import pytest
 from ingestion import samples
 from ingestion.aws.ingest import Silo, run_ingest
 from ingestion.core import landing
-from ingestion.records import TrustStore
+from ingestion.records import UNKNOWN_PRODUCER, TrustStore
 from lab.paths import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "ingestion" / "aws" / "kinesis_ingest.py"
@@ -33,6 +33,19 @@ def test_mixed_input_lands_valid_once_and_dead_letters_the_rest(silo: Silo) -> N
     assert Counter(d.field for d in letters) == Counter(b.field for b in bad)
     assert all(d.reason and d.position.startswith("shardId-") for d in letters)
     assert 0 < summary.kms_calls <= 4  # the data-key cache serves every batch of the run
+
+
+def test_other_silos_and_untrusted_producers_never_land(silo: Silo) -> None:
+    """GCP-signed records sent to Kinesis, and records of a producer nobody enrolled, are dead-lettered."""
+    gcp = samples.generate_records("gcp", 3, seed=8)  # gcp-producer-a: enrolled, but for the gcp silo
+    stranger = samples.generate_records("aws", 2, seed=8, producer="aws-producer-stranger")
+    summary, result = run_ingest([r.to_json().encode() for r in gcp + stranger], do_reset=True, with_vpc=False,
+                                 show_progress=False)
+    assert summary.verified, result.errors
+    assert (summary.landed, summary.dead_lettered) == (0, 5)
+    reasons = Counter((d.field, d.reason) for d in landing.read_deadletters(silo.store, silo.provider, "aws"))
+    assert reasons == Counter({("silo", "record of silo 'gcp' arrived on the stream of silo 'aws'"): 3,
+                               ("producer", UNKNOWN_PRODUCER): 2})
 
 
 def test_second_run_without_reset_lands_nothing_twice(silo: Silo) -> None:

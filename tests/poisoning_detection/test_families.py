@@ -1,0 +1,45 @@
+"""Issue #17's attack families, one representative case each on data that trains in seconds: a
+mixed-sign checkerboard (the old bright-pixel rule found none of it), a dark patch, a tabular
+feature trigger. Several seeds and the other families (blend, blended all-to-one, MNIST) are
+measured by `bench.py` (`--quick` for one seed); the slow ones here are marked."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+from poisoning_detection import api, data, harness
+
+
+def _scan(name: str, case: str, rate: float) -> tuple[api.Scan, np.ndarray]:
+    x, y = data.LOADERS[name]()
+    xtr, _, ytr, _ = data.split(x, y, 0.2, 0)
+    p = harness.plant(case, rate, xtr, ytr, 0)
+    return api.run_scan(data.Dataset(p.x, p.y), seed=0, progress=False), p.truth
+
+
+def test_mixed_sign_patch_is_found_and_named() -> None:
+    scan, truth = _scan("digits", "mixed", 0.1)
+    assert f1_score(truth, scan.fused.flagged) >= 0.9
+    assert scan.report.risk_score >= 0.5 and scan.report.found_share >= 0.8
+    assert (scan.report.suspected[0].source, scan.report.suspected[0].target) == (0, 1)
+
+
+def test_tabular_feature_trigger_is_found() -> None:
+    scan, truth = _scan("cancer", "feature", 0.1)
+    assert f1_score(truth, scan.fused.flagged) >= 0.9
+    assert scan.report.risk_score >= 0.5
+
+
+@pytest.mark.slow
+def test_dark_patch_is_found() -> None:
+    scan, truth = _scan("digits", "dark", 0.1)
+    assert f1_score(truth, scan.fused.flagged) >= 0.9
+    assert scan.report.risk_score >= 0.5
+
+
+def test_clean_tabular_set_is_not_accused() -> None:
+    scan, truth = _scan("cancer", "clean", 0.0)
+    assert not truth.any()
+    assert scan.report.risk_score < 0.2 and scan.fused.flagged.mean() <= 0.01
+    assert scan.report.found_share == 1.0
