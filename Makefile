@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.lab-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-fast up down status bench bench-poison clean fl grade case-study
+.PHONY: help setup demo test test-fast up down status bench bench-poison clean fl grade case-study student-release bench-grade
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -46,8 +46,15 @@ fl: setup ## federated learning: default secure simulation (SecAgg+, DP-SGD nois
 bench-poison: setup ## poisoning detectors vs stock ART: every attack family on digits, MNIST subset, breast cancer (seeds 0-2; tables in reports/; --quick for one seed)
 	$(PY) poisoning-detection/bench.py --datasets digits mnist cancer --seeds 0 1 2 --out reports/bench-poison.md
 
-grade: setup ## grade a copy of the lab (REPO=path, default this one; QUICK=1 for the fast subset)
-	$(PY) -m course.grade $(if $(REPO),--repo $(REPO)) $(if $(QUICK),--quick) --json reports/grade.json
+grade: setup ## grade a copy black-box (REPO=path, default this one; QUICK=1 for the fast subset); rubric: docs/RUBRIC.md
+	$(PY) -m course.grade $(if $(REPO),--repo $(REPO)) $(if $(QUICK),--quick) --json reports/grade.json --review reports/review.md
+
+student-release: setup ## write the students' starter repository (OUT=path): solution regions become TODOs
+	@test -n "$(OUT)" || { echo "usage: make student-release OUT=../starter" >&2; exit 2; }
+	$(PY) -m course.release --out $(OUT)
+
+bench-grade: setup ## prove the grader: reference, starter, faker and one planted bug per exercise (figures + JSON)
+	$(PY) -m course.grading.bench --out reports/bench-grade.json
 
 case-study: setup ## reproduce a case study: make case-study NAME=kinesis-poisoning (python -m course.case_studies --list)
 	$(PY) -m course.case_studies $(NAME)

@@ -148,6 +148,7 @@ def rewrap_blob(
     never given a fresh, valid-looking header. Returns the new envelope, its header and
     the SHA-256 of the plaintext (to verify the rewrite against).
     """
+    # BEGIN SOLUTION ex05
     header, body_offset, data_key = open_header(blob, old, context)
     digest = hashlib.sha256(decrypt_body(blob, header, body_offset, data_key)).digest()
     wrapped = new.wrap_data_key(data_key, context)
@@ -161,6 +162,7 @@ def rewrap_blob(
         context_sha256=header.context_sha256,
     )
     return new_header.encode() + bytes(memoryview(blob)[body_offset:]), new_header, digest
+    # END SOLUTION ex05
 
 
 def rewrap(

@@ -146,10 +146,12 @@ def fuse(ctx: Context, results: dict[str, DetectorResult]) -> Fused:
         if len(named):
             sources = np.where(found & (sources < 0), np.bincount(named).argmax(), sources)
         flagged |= found
+    # BEGIN SOLUTION ex09
     group_risk = float(group_scores[group].max()) if group.any() else 0.0
     ind_risk = float(np.clip((ind_only - CLEAN_INDIVIDUAL_SHARE) / 0.04, 0.0, 1.0))
     return Fused(scores, flagged, group, individual, round(max(group_risk, ind_risk), 4),
                  found_share(ctx, flagged, raw_individual, group), sources)
+    # END SOLUTION ex09
 
 
 def found_share(ctx: Context, flagged: np.ndarray, raw_individual: np.ndarray, group: np.ndarray) -> float:

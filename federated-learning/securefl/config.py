@@ -70,6 +70,7 @@ class FLConfig(BaseModel):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> FLConfig:
+        # BEGIN SOLUTION ex08
         if self.secagg:
             if self.num_shares % 2 == 0:
                 raise ValueError(f"num-shares must be odd for SecAgg+ (got {self.num_shares}); "
@@ -85,6 +86,7 @@ class FLConfig(BaseModel):
             if self.mode == "robust":
                 raise ValueError("mode=robust needs secagg=false: under SecAgg+ the server sees only the "
                                  "masked sum, so it cannot inspect individual updates")
+        # END SOLUTION ex08
         if self.client_dp and self.noise_multiplier <= 0:
             raise ValueError("dp=true needs noise-multiplier > 0 (epsilon would be infinite); use dp=false")
         if self.record_dp and self.record_noise_multiplier <= 0 and self.target_epsilon <= 0:

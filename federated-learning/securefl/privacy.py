@@ -28,6 +28,7 @@ ASSUMPTIONS = (
 
 def epsilon(noise_multiplier: float, rounds: int, delta: float, sampling_rate: float = 1.0) -> float:
     """Epsilon after `rounds` Gaussian releases with this noise multiplier (inf without noise)."""
+    # BEGIN SOLUTION ex07
     if noise_multiplier <= 0 or rounds <= 0:
         return math.inf if rounds > 0 else 0.0
     event: dp_accounting.DpEvent = dp_accounting.GaussianDpEvent(noise_multiplier)
@@ -36,6 +37,7 @@ def epsilon(noise_multiplier: float, rounds: int, delta: float, sampling_rate: f
     accountant = RdpAccountant()
     accountant.compose(event, rounds)
     return float(accountant.get_epsilon(delta))
+    # END SOLUTION ex07
 
 
 def noise_for_epsilon(target: float, rounds: int, delta: float) -> float:
@@ -54,6 +56,7 @@ def noise_for_epsilon(target: float, rounds: int, delta: float) -> float:
 
 def epsilon_of(noise_multipliers: list[float], delta: float) -> float:
     """Epsilon after one Gaussian release per entry (each with its own noise multiplier)."""
+    # BEGIN SOLUTION ex07
     if not noise_multipliers:
         return 0.0
     if min(noise_multipliers) <= 0:
@@ -62,6 +65,7 @@ def epsilon_of(noise_multipliers: list[float], delta: float) -> float:
     for z in noise_multipliers:
         accountant.compose(dp_accounting.GaussianDpEvent(z))
     return float(accountant.get_epsilon(delta))
+    # END SOLUTION ex07
 
 
 RECORD_ASSUMPTIONS = (

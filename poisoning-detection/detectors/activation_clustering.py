@@ -74,11 +74,13 @@ def reduce(features: np.ndarray, dims: int = 10, seed: int = 0) -> np.ndarray:
 
 def looks_like(votes: np.ndarray, label: int) -> tuple[int | None, float]:
     """(the other class most members are assigned to, the share assigned to it)."""
+    # BEGIN SOLUTION ex09
     other = votes[votes != label]
     if not len(other):
         return None, 0.0
     source = int(np.bincount(other).argmax())
     return source, float((votes == source).mean())
+    # END SOLUTION ex09
 
 
 class ActivationClustering:
