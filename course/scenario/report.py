@@ -99,13 +99,15 @@ def _privacy_cell(summary: dict[str, Any]) -> str:
 
 def sections(result: dict[str, Any], plots: dict[str, Path]) -> list[Section]:
     cfg = result["config"]
+    trained = [len(r["summary"].get("rounds", [])) for r in result.get("training", [])]
+    rounds = cfg["rounds"] if cfg["rounds"] is not None else (max(trained) if trained else "the app's default")
     out: list[Section] = []
     verdict = "All checks passed." if result.get("ok") else "Some checks FAILED — see the steps table."
     out.append(Section(
         "Summary",
         f"{verdict} Compromised silo: **{cfg['compromised']}** (poison rate {cfg['poison_rate']}, "
         f"class {cfg['source']} + trigger → {cfg['target']}). SecAgg+: {_fmt(cfg['secagg'])}, DP: {_fmt(cfg['dp'])}, "
-        f"{cfg['rounds']} rounds, {cfg['clients']} clients, seed {cfg['seed']}. "
+        f"{rounds} rounds, {cfg['clients']} clients, seed {cfg['seed']}. "
         f"Total {result.get('seconds_total')} s, started {result.get('started')}."))
     ing = result.get("ingestion", {})
     truth = result.get("ground_truth", {})
