@@ -7,6 +7,7 @@ No `terraform init` runs: the scan is static, and registries are not reachable h
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from typing import Any
@@ -21,12 +22,19 @@ CHECKOV = REPO_ROOT / ".venv" / "tools" / "checkov" / "bin" / "checkov"
 CLOUDS = ("aws", "azure", "gcp")
 
 
+def _checkov_env() -> dict[str, str]:
+    """A plain environment: checkov's scan must not depend on what earlier tests left in ours
+    (emulator endpoints, CA bundles, PYTHONPATH)."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+    return {k: os.environ[k] for k in keep if k in os.environ}
+
+
 @pytest.fixture(scope="module")
 def scan() -> dict[str, Any]:
     assert CHECKOV.exists(), f"{CHECKOV} is missing: run `make setup` (it installs checkov into its own venv)"
     proc = subprocess.run(
         [str(CHECKOV), "-d", str(INFRA), "--framework", "terraform", "--skip-download", "-o", "json"],
-        capture_output=True, text=True, timeout=600, check=False, cwd=INFRA,
+        capture_output=True, text=True, timeout=600, check=False, cwd=INFRA, env=_checkov_env(),
     )
     assert proc.stdout.strip(), f"checkov printed no report (exit {proc.returncode}): {proc.stderr[-2000:]}"
     report = json.loads(proc.stdout)
