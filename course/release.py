@@ -31,7 +31,7 @@ SKIP_PARTS = {".git", ".venv", "node_modules", ".lab", ".course", "reports", "__
 def source_files(root: Path = REPO_ROOT) -> list[str]:
     """Tracked and untracked-but-not-ignored files (what a clone plus your work would hold)."""
     try:
-        out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],  # nosec B603 B607
+        out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],  # nosec B603 B607 - fixed argv, git from PATH
                              cwd=root, capture_output=True, check=True, timeout=60).stdout
         files = [f for f in out.decode().split("\0") if f]
     except (OSError, subprocess.SubprocessError):

@@ -25,7 +25,7 @@ else:
 
 def reason_in_fresh_process(record_line: bytes, timeout_s: float = 120) -> str:
     """What a new process says about this record: ``revoked producer``, ``accepted``, ... or the error."""
-    proc = subprocess.run([sys.executable, "-c", _CHECK], input=record_line, capture_output=True,  # nosec B603
+    proc = subprocess.run([sys.executable, "-c", _CHECK], input=record_line, capture_output=True,  # nosec B603 - this interpreter + a fixed script
                           timeout=timeout_s, cwd=REPO_ROOT, check=False)
     if proc.returncode != 0:
         lines = proc.stderr.decode(errors="replace").strip().splitlines()

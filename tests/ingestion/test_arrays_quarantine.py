@@ -33,7 +33,7 @@ def test_quarantine_round_trip_and_location(lab_state_dir) -> None:  # type: ign
     assert saved["producers"] == ["aws-producer-b"] and saved["count"] == 1
     loaded = load_quarantine("aws", "digits")
     assert loaded is not None and loaded.ids == {"a"} and loaded.landing == digest
-    assert load_quarantine("gcp", "digits") is None
+    assert load_quarantine("gcp", "never-scanned") is None  # a dataset no scan wrote a list for
     path.write_text("{not json")
     with pytest.raises(LabError, match="damaged.*--landing aws"):
         load_quarantine("aws", "digits")

@@ -18,8 +18,10 @@ import sys
 from pathlib import Path
 from securefl import task
 from securefl.artifact import write_model
+from securefl.provenance import Provenance, new_run_id
 from securefl.signing import LocalSigner
-write_model(Path(sys.argv[1]) / "fl_global.model", task.get_weights(task.new_model(0)), LocalSigner())
+provenance = Provenance(run_id=new_run_id(), config_sha256="0" * 64, data_sha256="0" * 64)
+write_model(Path(sys.argv[1]) / "fl_global.model", task.get_weights(task.new_model(0)), LocalSigner(), provenance)
 """
 
 
