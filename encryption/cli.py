@@ -64,7 +64,7 @@ def _io_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = parser("envelope.py", DESCRIPTION)
+    p = parser("python -m encryption", DESCRIPTION)
     sub = p.add_subparsers(dest="command", required=True)
 
     kg = sub.add_parser("keygen", help="create a local key file (0600), or an AWS KMS key with --provider aws")
