@@ -265,13 +265,18 @@ class VaultHandler(JsonHandler):
         attributes.update({"created": attributes.get("created", now), "updated": now})
         return {"lifetimeActions": actions, "attributes": attributes}
 
-    def crypto(self, name: str, version: str, op: str, req: dict[str, Any]) -> dict[str, Any]:
+    def usable_version(self, name: str, version: str, op: str) -> dict[str, Any]:
+        """The key version, if it is enabled and allows ``op`` (a key operation name); else 403 as Key Vault."""
         item = self.vault.version(name, version)
-        allowed = {"wrapkey": "wrapKey", "unwrapkey": "unwrapKey", "encrypt": "encrypt", "decrypt": "decrypt"}[op]
         if not item.get("enabled", True):
-            raise VaultError(403, "Forbidden", f"Operation {allowed} is not allowed on a disabled key.")
-        if allowed not in item["ops"]:
-            raise VaultError(403, "Forbidden", f"Operation {allowed} is not permitted on this key.")
+            raise VaultError(403, "Forbidden", f"Operation {op} is not allowed on a disabled key.")
+        if op not in item["ops"]:
+            raise VaultError(403, "Forbidden", f"Operation {op} is not permitted on this key.")
+        return item
+
+    def crypto(self, name: str, version: str, op: str, req: dict[str, Any]) -> dict[str, Any]:
+        allowed = {"wrapkey": "wrapKey", "unwrapkey": "unwrapKey", "encrypt": "encrypt", "decrypt": "decrypt"}[op]
+        item = self.usable_version(name, version, allowed)
         alg = req.get("alg")
         if alg not in OAEP:
             raise VaultError(400, "BadParameter", f"algorithm {alg!r} is not supported (RSA-OAEP-256, RSA-OAEP)")
@@ -288,11 +293,7 @@ class VaultHandler(JsonHandler):
 
     def signature(self, name: str, version: str, op: str, req: dict[str, Any]) -> dict[str, Any]:
         """sign / verify a SHA-256 digest (RS256, PS256), as Key Vault does: the digest, not the message."""
-        item = self.vault.version(name, version)
-        if not item.get("enabled", True):
-            raise VaultError(403, "Forbidden", f"Operation {op} is not allowed on a disabled key.")
-        if op not in item["ops"]:
-            raise VaultError(403, "Forbidden", f"Operation {op} is not permitted on this key.")
+        item = self.usable_version(name, version, op)
         alg = req.get("alg")
         if alg not in SIGN_PADDING:
             raise VaultError(400, "BadParameter", f"algorithm {alg!r} is not supported (RS256, PS256)")
