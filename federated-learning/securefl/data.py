@@ -26,6 +26,7 @@ from ingestion.arrays import RecordArrays
 from lab import digits
 from lab.cli import LabError
 from lab.silos import SILOS
+from lab.silos import check_silo as silos_check
 
 DATASET = "digits"
 
@@ -157,9 +158,11 @@ def check_data(data: SiloData, silo: str, parts: int = 1) -> SiloData:
 
 
 def check_silo(silo: str) -> str:
-    if silo not in SILOS:
-        raise LabError(f"unknown silo {silo!r}; expected one of {', '.join(SILOS)}")
-    return silo
+    """``lab.silos.check_silo``, failing as a one-line LabError (what the FL entry points print)."""
+    try:
+        return silos_check(silo)
+    except ValueError as exc:
+        raise LabError(str(exc)) from None
 
 
 def silo_of(client: int, silos: Sequence[str] = SILOS) -> str:
