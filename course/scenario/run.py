@@ -117,7 +117,7 @@ def _quarantine(log: StepLog, detection: dict[str, Any], cfg: ScenarioConfig,
                 plan: dict[str, Traffic]) -> dict[str, Any]:
     expected = [compromised_producer(cfg.compromised)] if cfg.compromised != "none" else []
     with log.step("Quarantine flagged records; revoke the suspected producer",
-                  claim=f"the producer named is exactly {expected or 'none'}; it is revoked in the trust store "
+                  claim=f"the producer named is exactly {', '.join(expected) or 'none'}; it is revoked in the trust store "
                         "and a fresh process refuses its records") as s:
         flagged = {i for d in detection.values() for i in d["flagged"]}
         suspects = sorted({p for d in detection.values() for p in d["compromised_producers"]})
