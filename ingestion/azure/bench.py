@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ingestion.core.cli import silo_bench_main
+from ingestion.core.cli import BENCH_RECORDS, silo_bench_main
 from lab.cli import run_main
 
 
-def bench(records: int = 2000, seed: int = 0, rounds: int = 5) -> dict[str, Any]:
+def bench(records: int = BENCH_RECORDS, seed: int = 0, rounds: int = 5) -> dict[str, Any]:
     """Secure vs plain on the Azure silo (its local cloud must be up)."""
     from ingestion import samples
     from ingestion.azure.ingest import Adapter

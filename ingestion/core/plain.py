@@ -30,7 +30,7 @@ class PlainLander(BatchLander):
                  sink: Callable[[str, Sequence[Any]], None] | None = None) -> None:
         super().__init__(store, None, silo, dataset, TrustStore({}), checkpoints, sink)  # type: ignore[arg-type]
 
-    def land(self, batch_id: str, items: Sequence[tuple[bytes, str]], positions: Mapping[str, str]) -> BatchResult:
+    def _land(self, batch_id: str, items: Sequence[tuple[bytes, str]], positions: Mapping[str, str]) -> BatchResult:
         parsed: list[Any] = []
         lines: list[bytes] = []
         dead: list[DeadLetter] = []

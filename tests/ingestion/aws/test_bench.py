@@ -1,6 +1,8 @@
 """The cost-of-security benchmark runs both legs on moto and reports its figures (one tiny round)."""
 from __future__ import annotations
 
+import pytest
+
 from ingestion import samples
 from ingestion.aws.ingest import Adapter
 from ingestion.core.bench import compare
@@ -11,6 +13,9 @@ def test_secure_vs_plain_compare_reports_figures(clean_aws: str) -> None:
     figures = compare(lambda secure: Adapter(with_vpc=False, secure=secure), lines, rounds=1)
     assert figures["verified"] is True and figures["rounds"] == 1 and figures["records"] == 60
     assert figures["secure_vs_plain_ratio"] > 0 and figures["floor_us_per_record"] > 0
+    step = figures["step_cpu_us_per_record"]
+    assert step["secure"] > 0 and step["plain"] > 0  # both landers' steps were metered
+    assert figures["security_cpu_us_per_record"] == pytest.approx(step["secure"] - step["plain"], abs=0.2)
     assert figures["kms_calls"] >= 1  # the warm-up fetched the data key, and it counts
     plain = Adapter(with_vpc=False, secure=False)
     plain.provision()

@@ -58,3 +58,16 @@ def test_crash_between_landing_and_checkpoint_replays_exactly(
     assert check.verified, check.errors
     assert check.records == 20 and check.batches == 2 and check.dead_letters == 2
     assert len(list(store.list(landing.batch_prefix("aws", "digits")))) == 2
+
+
+def test_step_cpu_counts_every_land_call_even_a_failing_one(
+    store: LocalDirStore, provider: LocalKeyProvider, records: list[Record], trust: TrustStore
+) -> None:
+    key = checkpoint_key("aws", "stream")
+    lander = BatchLander(store, provider, "aws", "digits", trust, CrashOnce(store, key))
+    with pytest.raises(RuntimeError):
+        lander.land("s0-1", items(records, 1), {"s0": "1"})
+    after_crash = lander.step_cpu_s
+    assert after_crash > 0  # the work before the crash was spent, and is counted
+    lander.land("s0-1", items(records, 1), {"s0": "1"})
+    assert lander.step_cpu_s > after_crash
