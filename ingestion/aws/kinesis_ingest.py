@@ -14,24 +14,32 @@ Examples::
 """
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from lab.cli import exit_code, parser, print_summary, run_main
+from lab.cli import run_main
+
+if TYPE_CHECKING:
+    from ingestion.core.run import SiloAdapter
+
+
+def adapter(args: argparse.Namespace) -> SiloAdapter:
+    from ingestion.aws.ingest import Adapter
+
+    return Adapter(with_vpc=not args.no_vpc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ingestion.core.cli import add_ingest_arguments, run_silo_cli
+    from ingestion.core.cli import silo_ingest_main
 
-    p = parser("ingestion/aws/kinesis_ingest.py", __doc__ or "")
-    add_ingest_arguments(p, "aws", batch_default=500, batch_help="GetRecords limit per batch (at most 10000)")
+    return silo_ingest_main(
+        "ingestion/aws/kinesis_ingest.py", __doc__ or "", "aws", "AWS silo ingestion", adapter, argv,
+        batch_default=500, batch_help="GetRecords limit per batch (at most 10000)", extra=no_vpc_flag)
+
+
+def no_vpc_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-vpc", action="store_true", help="skip the VPC and its endpoints")
-    args = p.parse_args(argv)
-
-    from ingestion.aws.ingest import Adapter
-
-    summary = run_silo_cli(Adapter(with_vpc=not args.no_vpc), args)
-    print_summary(summary.to_dict(), args.json, "AWS silo ingestion")
-    return exit_code(summary.verified)
 
 
 if __name__ == "__main__":

@@ -17,23 +17,28 @@ Examples::
 """
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from lab.cli import exit_code, parser, print_summary, run_main
+from lab.cli import run_main
+
+if TYPE_CHECKING:
+    from ingestion.core.run import SiloAdapter
+
+
+def adapter(args: argparse.Namespace) -> SiloAdapter:
+    from ingestion.azure.ingest import Adapter
+
+    return Adapter()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ingestion.core.cli import add_ingest_arguments, run_silo_cli
+    from ingestion.core.cli import silo_ingest_main
 
-    p = parser("ingestion/azure/eventhub_ingest.py", __doc__ or "")
-    add_ingest_arguments(p, "azure", batch_default=300, batch_help="events per landed batch (at most 1000)")
-    args = p.parse_args(argv)
-
-    from ingestion.azure.ingest import Adapter
-
-    summary = run_silo_cli(Adapter(), args)
-    print_summary(summary.to_dict(), args.json, "Azure silo ingestion")
-    return exit_code(summary.verified)
+    return silo_ingest_main(
+        "ingestion/azure/eventhub_ingest.py", __doc__ or "", "azure", "Azure silo ingestion", adapter, argv,
+        batch_default=300, batch_help="events per landed batch (at most 1000)")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lab.cli import MAX_RECORDS, LabError, count, parser, print_summary, seed
+from lab.cli import MAX_RECORDS, LabError, count, exit_code, parser, print_summary, seed
 
 #: records per leg and round of a silo benchmark: at 2,000 a leg lasted ~0.5 s on moto, and one
 #: idle poll of the Kinesis consumer (0.2 s: Kinesis allows 5 reads/s per shard) moved the ratio by 0.1-0.3
@@ -91,6 +91,24 @@ def run_silo_cli(adapter: SiloAdapter, args: argparse.Namespace) -> IngestSummar
     except ValueError as exc:  # e.g. a dataset name that is not a safe key part
         raise LabError(str(exc)) from None
     return summary
+
+
+def silo_ingest_main(
+    prog: str, description: str, silo: str, title: str, make_adapter: Callable[[argparse.Namespace], SiloAdapter],
+    argv: Sequence[str] | None, batch_default: int, batch_help: str,
+    extra: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> int:
+    """The command line every silo's ingest script shares (``extra`` adds a cloud's own flags);
+    the adapter is made after parsing, so ``--help`` and bad flags never import a cloud SDK.
+    Exits 0 only when the landing verified."""
+    p = parser(prog, description)
+    add_ingest_arguments(p, silo, batch_default=batch_default, batch_help=batch_help)
+    if extra is not None:
+        extra(p)
+    args = p.parse_args(argv)
+    summary = run_silo_cli(make_adapter(args), args)
+    print_summary(summary.to_dict(), args.json, title)
+    return exit_code(summary.verified)
 
 
 def wants_reset(args: argparse.Namespace, cloud: str) -> bool:

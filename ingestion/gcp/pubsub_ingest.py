@@ -14,23 +14,28 @@ Examples::
 """
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from lab.cli import exit_code, parser, print_summary, run_main
+from lab.cli import run_main
+
+if TYPE_CHECKING:
+    from ingestion.core.run import SiloAdapter
+
+
+def adapter(args: argparse.Namespace) -> SiloAdapter:
+    from ingestion.gcp.ingest import Adapter
+
+    return Adapter()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ingestion.core.cli import add_ingest_arguments, run_silo_cli
+    from ingestion.core.cli import silo_ingest_main
 
-    p = parser("ingestion/gcp/pubsub_ingest.py", __doc__ or "")
-    add_ingest_arguments(p, "gcp", batch_default=500, batch_help="messages per pull, one landed batch (at most 1000)")
-    args = p.parse_args(argv)
-
-    from ingestion.gcp.ingest import Adapter
-
-    summary = run_silo_cli(Adapter(), args)
-    print_summary(summary.to_dict(), args.json, "GCP silo ingestion")
-    return exit_code(summary.verified)
+    return silo_ingest_main(
+        "ingestion/gcp/pubsub_ingest.py", __doc__ or "", "gcp", "GCP silo ingestion", adapter, argv,
+        batch_default=500, batch_help="messages per pull, one landed batch (at most 1000)")
 
 
 if __name__ == "__main__":
