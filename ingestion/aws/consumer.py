@@ -17,7 +17,6 @@ object key, so landing is idempotent. Checkpoints are saved only after landing
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ingestion.core.pipeline import BatchLander, ConsumeStats
+from ingestion.core.run import idle_wait
 from lab.cli import LabError
 
 DEFAULT_BATCH_LIMIT = 500
@@ -96,7 +96,7 @@ class KinesisConsumer:
                     done += landed
                     idle = idle and not landed
                 if idle and iterators:
-                    time.sleep(self.idle_wait_s)
+                    idle_wait(self.idle_wait_s, follow)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             raise LabError(f"Kinesis consumer failed: {code} ({exc.operation_name})") from None

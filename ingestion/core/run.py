@@ -9,6 +9,7 @@ accounting that decides ``verified``, the summary — is here, once.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -28,6 +29,8 @@ from lab.storage import ObjectStore
 
 #: How long the producer waits for the consumer to attach before sending anyway
 READY_TIMEOUT_S = 30.0
+#: How often an idle consumer looks whether the producer it follows has finished (no service call)
+FOLLOW_TICK_S = 0.01
 
 
 class Produced(Protocol):
@@ -110,6 +113,18 @@ class AdapterBase:
         return verify_landing(self.store, self.provider, self.silo, dataset, trust,
                               expected_ids=lander.checkpoint.accepted_ids,
                               expected_dead_letters=lander.checkpoint.dead_lettered)
+
+
+def idle_wait(seconds: float, follow: Callable[[], bool] | None) -> None:
+    """Wait ``seconds`` after an empty poll (a service's read limits, e.g. Kinesis' 5 GetRecords
+    per second per shard), cut short when the producer being followed has just finished: its
+    last records are then read at once instead of up to one poll interval later."""
+    deadline = time.monotonic() + seconds
+    following = follow is not None and follow()
+    while (left := deadline - time.monotonic()) > 0:
+        if following and not follow():  # type: ignore[misc]  # following implies follow is set
+            return
+        time.sleep(min(FOLLOW_TICK_S, left))
 
 
 def _bar(total: int, desc: str, show: bool, position: int) -> tqdm:

@@ -36,11 +36,14 @@ from ingestion.core.checkpoint import Checkpoint, CheckpointStore, checkpoint_ke
 from ingestion.core.landing import batch_id_of, batch_prefix, deadletter_prefix
 from ingestion.core.pipeline import BatchLander, ConsumeStats
 from ingestion.core.plain import PlainLander
+from ingestion.core.run import idle_wait
 from ingestion.core.validate import Accepted
 from ingestion.gcp.store import GcsStore
 from ingestion.records import Record, TrustStore
 
 COMMITTED = "committed"
+#: pause after an empty pull while the publisher is still sending
+IDLE_WAIT_S = 0.1
 #: BigQuery calls give up after this (the emulator answers a bad row with HTTP 500, which the
 #: client would otherwise retry for 600 s).
 BQ_DEADLINE_S = 20.0
@@ -235,7 +238,7 @@ class PubSubConsumer:
                     idle_since = time.monotonic()
                 elif time.monotonic() - idle_since > idle_timeout_s:
                     break
-                time.sleep(0.1)
+                idle_wait(IDLE_WAIT_S, follow)
                 continue
             self.handle(messages, result)
             if progress is not None:
