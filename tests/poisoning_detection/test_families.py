@@ -43,3 +43,18 @@ def test_clean_tabular_set_is_not_accused() -> None:
     assert not truth.any()
     assert scan.report.risk_score < 0.2 and scan.fused.flagged.mean() <= 0.01
     assert scan.report.found_share == 1.0
+
+
+def test_completion_of_a_single_source_attack_skips_third_class_look_alikes() -> None:
+    """A record of the attacked class that both the pixel k-NN and the early model place in a
+    third class is not part of a single-source attack; with several sources any class may be one."""
+    from types import SimpleNamespace
+
+    from poisoning_detection import fusion
+
+    probs = np.eye(4)[[1, 0, 2, 2, 1]]  # early model's predictions
+    ctx = SimpleNamespace(y=np.array([1, 1, 1, 1, 1]), votes=np.array([0, 2, 0, 2, 3]),
+                          vote_share=np.full(5, 0.8), early_probs=probs)
+    # record 3 looks like '2' to both views; 1 and 2 are placed in the source or c by one view
+    assert fusion.unrelated(ctx, 1, np.array([0])).tolist() == [False, False, False, True, False]
+    assert not fusion.unrelated(ctx, 1, np.array([0, 2])).any()
