@@ -58,3 +58,19 @@ def test_completion_of_a_single_source_attack_skips_third_class_look_alikes() ->
     # record 3 looks like '2' to both views; 1 and 2 are placed in the source or c by one view
     assert fusion.unrelated(ctx, 1, np.array([0])).tolist() == [False, False, False, True, False]
     assert not fusion.unrelated(ctx, 1, np.array([0, 2])).any()
+
+
+def test_mixture_completes_a_component_the_seed_only_starts() -> None:
+    """EM grows a seed that covers part of one tight component to the whole of it, and leaves
+    the other component alone."""
+    from poisoning_detection import fusion
+
+    rng = np.random.default_rng(0)
+    clean = rng.normal(0.0, 1.0, (300, 16))
+    poison = rng.normal(0.0, 1.0, (120, 16)) * 0.3 + 4.0
+    features = np.vstack([clean, poison])
+    truth = np.r_[np.zeros(300, bool), np.ones(120, bool)]
+    seed = np.zeros(420, bool)
+    seed[300:330] = True
+    grown = fusion.mixture(features, np.ones(420, bool), seed)
+    assert grown[truth].all() and not grown[~truth].any()
