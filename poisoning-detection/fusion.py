@@ -23,7 +23,10 @@ record it places in the poison component joins them, repeated until nothing chan
 records HDBSCAN left unclustered, and the individual flags the noise-floor gate dropped, are
 found this way (measured on digits: blend 12 -> 14 of 14, dark patch 12 -> 14 of 14, blended
 all-to-one 72 -> 96+ of 127, no clean record added). Classes with no group evidence are never
-completed, so a clean set stays untouched.
+completed, so a clean set stays untouched. A single-source attack is completed only with records
+that look like its source or its target (`unrelated`); while look-alikes are left over in a set
+without label flips, EM on a two-component mixture finishes what the seeded split could not
+(`mixture`).
 
 `risk_score` answers "how likely is this set poisoned": the strongest group evidence (the
 share of a cluster that looks like another class, or a look-alike group's affinity), or the
