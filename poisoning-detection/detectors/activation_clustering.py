@@ -45,6 +45,7 @@ class, its agreement with the label, and the suspected source class.
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import binomtest
 from sklearn.cluster import HDBSCAN
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
@@ -64,6 +65,8 @@ MAJORITY_SHARE = 0.95
 #: A group that looks like several classes (or is most of its class) must exceed this share of
 #: the set: the noise floor of individual look-alikes (`fusion.CLEAN_INDIVIDUAL_SHARE` × 2).
 MULTI_SOURCE_MIN_SHARE = 0.02
+#: Largest binomial p-value for "more of this cluster disagrees with its label than the set's k-NN does".
+DISAGREEMENT_P = 0.01
 
 
 def reduce(features: np.ndarray, dims: int = 10, seed: int = 0) -> np.ndarray:
@@ -114,7 +117,14 @@ class ActivationClustering:
                 # trigger; clean sub-styles reached 0.5-0.75 purity on digits, never a trigger
                 triggered = len(shared) >= MIN_TRIGGER_PIXELS
                 poisoned = purity >= self.purity and (triggered or purity >= CLEAR_PURITY)
-                if poisoned:
+                multi = None if poisoned else self._multi_source(ctx, c, members, len(idx))
+                if multi is not None:
+                    bad, looks, purity = multi
+                    poisoned, source = True, sorted({int(s) for s in looks})
+                    scores[members] = purity
+                    flagged[bad] = True
+                    sources[bad] = looks
+                elif poisoned:
                     # flag the members carrying the trigger: clean records of the target that
                     # fell into the same cluster lack it (measured: 6-8 clean '1's with 3 -> 1)
                     bad = lit.carriers(shared) if lit is not None and triggered else members
@@ -164,6 +174,33 @@ class ActivationClustering:
         if share >= EXCLUDED_PURITY and share > purity:
             return excluded, share
         return (source, purity) if purity >= self.purity else (excluded, 0.0)
+
+    @staticmethod
+    def _multi_source(ctx: Context, c: int, members: np.ndarray,
+                      class_size: int) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """(members that look like other classes, the class each looks like, the excluded share)
+        when a minority cluster is an all-to-one backdoor with no lit pixels (a blended pattern).
+
+        Its records come from many classes, so no one class reaches `PURITY`, and they are near
+        each other, so the leave-one-out k-NN places only about half of them in other classes
+        (MNIST blend all-to-one 10 %: 0.48-0.52; the early model had learned the blend: 1 of 360).
+        Three conditions, no trigger assumed: the cluster is more than 2 % of the set (the
+        individual rule's noise floor) and less than half its class; a k-NN that excludes it
+        places ≥ 0.9 of it in other classes; and the leave-one-out k-NN places more of it in
+        other classes than the set's own k-NN disagreement rate explains (one-sided binomial,
+        p < 0.01). Clean sub-styles of digits '1' pass the second (0.92) but not the third
+        (0 of 24 disagree). Only the members the leave-one-out k-NN places elsewhere are
+        flagged; completion finds the rest of the class's attack."""
+        if len(members) >= MAX_RELATIVE_SIZE * class_size or len(members) <= MULTI_SOURCE_MIN_SHARE * len(ctx.y):
+            return None
+        excluded = float((ctx.neighbours.excluded_votes(members) != c).mean())
+        elsewhere = ctx.votes[members] != c
+        if excluded < CLEAR_PURITY or not elsewhere.any():
+            return None
+        rate = float((ctx.votes != ctx.y).mean())
+        if binomtest(int(elsewhere.sum()), len(members), rate, alternative="greater").pvalue >= DISAGREEMENT_P:
+            return None
+        return members[elsewhere], ctx.votes[members[elsewhere]], excluded
 
     @staticmethod
     def _trigger_group(ctx: Context, c: int, group: TriggerGroup,

@@ -43,3 +43,34 @@ def test_clean_tabular_set_is_not_accused() -> None:
     assert not truth.any()
     assert scan.report.risk_score < 0.2 and scan.fused.flagged.mean() <= 0.01
     assert scan.report.found_share == 1.0
+
+
+def test_completion_of_a_single_source_attack_skips_third_class_look_alikes() -> None:
+    """A record of the attacked class that both the pixel k-NN and the early model place in a
+    third class is not part of a single-source attack; with several sources any class may be one."""
+    from types import SimpleNamespace
+
+    from poisoning_detection import fusion
+
+    probs = np.eye(4)[[1, 0, 2, 2, 1]]  # early model's predictions
+    ctx = SimpleNamespace(y=np.array([1, 1, 1, 1, 1]), votes=np.array([0, 2, 0, 2, 3]),
+                          vote_share=np.full(5, 0.8), early_probs=probs)
+    # record 3 looks like '2' to both views; 1 and 2 are placed in the source or c by one view
+    assert fusion.unrelated(ctx, 1, np.array([0])).tolist() == [False, False, False, True, False]
+    assert not fusion.unrelated(ctx, 1, np.array([0, 2])).any()
+
+
+def test_mixture_completes_a_component_the_seed_only_starts() -> None:
+    """EM grows a seed that covers part of one tight component to the whole of it, and leaves
+    the other component alone."""
+    from poisoning_detection import fusion
+
+    rng = np.random.default_rng(0)
+    clean = rng.normal(0.0, 1.0, (300, 16))
+    poison = rng.normal(0.0, 1.0, (120, 16)) * 0.3 + 4.0
+    features = np.vstack([clean, poison])
+    truth = np.r_[np.zeros(300, bool), np.ones(120, bool)]
+    seed = np.zeros(420, bool)
+    seed[300:330] = True
+    grown = fusion.mixture(features, np.ones(420, bool), seed)
+    assert grown[truth].all() and not grown[~truth].any()
