@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     return silo_ingest_main(
         "ingestion/aws/kinesis_ingest.py", __doc__ or "", "aws", "AWS silo ingestion", adapter, argv,
-        batch_default=500, batch_help="GetRecords limit per batch (at most 10000)", extra=no_vpc_flag)
+        batch_default=500, batch_help="GetRecords limit per batch (at most 10000)", add_flags=no_vpc_flag)
 
 
 def no_vpc_flag(p: argparse.ArgumentParser) -> None:

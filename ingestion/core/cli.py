@@ -96,15 +96,15 @@ def run_silo_cli(adapter: SiloAdapter, args: argparse.Namespace) -> IngestSummar
 def silo_ingest_main(
     prog: str, description: str, silo: str, title: str, make_adapter: Callable[[argparse.Namespace], SiloAdapter],
     argv: Sequence[str] | None, batch_default: int, batch_help: str,
-    extra: Callable[[argparse.ArgumentParser], None] | None = None,
+    add_flags: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> int:
-    """The command line every silo's ingest script shares (``extra`` adds a cloud's own flags);
+    """The command line every silo's ingest script shares (``add_flags`` adds a cloud's own flags);
     the adapter is made after parsing, so ``--help`` and bad flags never import a cloud SDK.
     Exits 0 only when the landing verified."""
     p = parser(prog, description)
     add_ingest_arguments(p, silo, batch_default=batch_default, batch_help=batch_help)
-    if extra is not None:
-        extra(p)
+    if add_flags is not None:
+        add_flags(p)
     args = p.parse_args(argv)
     summary = run_silo_cli(make_adapter(args), args)
     print_summary(summary.to_dict(), args.json, title)
