@@ -94,11 +94,13 @@ class Neighbours:
         k = max(nearest.shape[1], 1)
         return counts.argmax(1), counts.max(1) / k, counts[np.arange(len(self.y)), self.y] / k
 
-    def excluded_votes(self, members: np.ndarray) -> np.ndarray:
+    def excluded_votes(self, members: np.ndarray, also: np.ndarray | None = None) -> np.ndarray:
         """Exclusionary reclassification: the majority label of each member's k nearest samples
-        outside `members` (their own labels when nothing is left outside)."""
+        outside `members` and outside `also` (other rows that must not vote), their own labels when
+        nothing is left outside."""
         members = np.asarray(members, dtype=np.int64)
-        nearest = self.nearest(members, exclude=members)
+        banned = members if also is None else np.union1d(members, np.asarray(also, dtype=np.int64))
+        nearest = self.nearest(members, exclude=banned)
         if not nearest.shape[1]:
             return self.y[members]
         return self.counts(nearest).argmax(1)

@@ -77,3 +77,14 @@ def test_questions_that_leave_too_few_samples() -> None:
     assert nb.nearest(np.array([0]), exclude=np.array([0, 1, 2, 3])).shape == (1, 2)
     everyone = np.arange(6)
     assert (nb.excluded_votes(everyone) == y).all()  # nothing left outside: own labels
+
+
+def test_rows_named_in_also_never_vote(poisoned) -> None:
+    x, y, _ = poisoned
+    nb = Neighbours(x, y)
+    members = np.flatnonzero(y == 6)[:20]
+    also = np.flatnonzero(y == 1)
+    votes = nb.excluded_votes(members, also=also)
+    assert not (votes == 1).any()  # no '1' is left to vote
+    chosen = nb.nearest(members, exclude=np.union1d(members, also))
+    assert not np.isin(chosen, also).any() and not np.isin(chosen, members).any()
