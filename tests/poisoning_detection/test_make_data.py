@@ -36,3 +36,25 @@ def test_bad_arguments_exit_2_in_one_line(args: list[str], tmp_path: Path) -> No
     proc = subprocess.run([sys.executable, str(SCRIPT), *out, *args], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "error:" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_offers_every_image_family_of_the_harness() -> None:
+    import importlib.util
+
+    from poisoning_detection import harness
+
+    spec = importlib.util.spec_from_file_location("make_data", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert set(module.CASES) == {name for name, case in harness.KINDS.items() if case.applies(tabular=False)}
+
+
+def test_a_blended_set_is_written_and_offered_without_the_patch_remediation(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path / "train.npz"),
+                           "--dataset", "digits", "--case", "blend", "--rate", "0.1"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "detect.py --data" in proc.stderr and "--remediate" not in proc.stderr
+    with np.load(tmp_path / "train.npz") as npz:
+        assert npz["poisoned"].sum() > 0 and (npz["y"][npz["poisoned"]] == 1).all()
