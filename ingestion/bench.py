@@ -39,7 +39,8 @@ SILO_TARGETS = {"secure_vs_plain_ratio": (">=", 0.8), "overhead_vs_floor": ("<="
 AWS_TARGETS = {"envelope_vs_aesgcm_ratio": (">=", 0.9)}
 #: per-silo figures copied into the flat result besides the judged ones
 KEYS = ("secure_vs_plain_ratios", "security_cpu_us_per_record", "floor_us_per_record", "secure_records_per_s",
-        "plain_records_per_s", "step_cpu_us_per_record", "process_cpu_us_per_record", "kms_calls", "load_avg_1m", "rounds", "records")
+        "plain_records_per_s", "step_cpu_us_per_record", "process_cpu_us_per_record", "kms_calls", "load_avg_1m",
+        "rounds", "records")
 
 
 def silo_list(text: str) -> list[str]:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from lab.cli import MAX_RECORDS, LabError, count, exit_code, parser, print_summary, seed
 
-#: records per leg and round of a silo benchmark: at 2,000 a leg lasted ~0.5 s on moto, and one
-#: idle poll of the Kinesis consumer (0.2 s: Kinesis allows 5 reads/s per shard) moved the ratio by 0.1-0.3
+#: records per leg and round of a silo benchmark: at 2,000 a leg lasted ~0.5 s on moto, and one idle
+#: poll of the Kinesis consumer (0.2 s: Kinesis allows 5 reads/s per shard) moved the ratio by 0.1-0.3
 BENCH_RECORDS = 5000
 
 if TYPE_CHECKING:

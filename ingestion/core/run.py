@@ -119,11 +119,11 @@ def idle_wait(seconds: float, follow: Callable[[], bool] | None) -> None:
     """Wait ``seconds`` after an empty poll (a service's read limits, e.g. Kinesis' 5 GetRecords
     per second per shard), cut short when the producer being followed has just finished: its
     last records are then read at once instead of up to one poll interval later."""
+    if follow is None or not follow():  # nothing to follow (any more): the plain poll interval
+        time.sleep(seconds)
+        return
     deadline = time.monotonic() + seconds
-    following = follow is not None and follow()
-    while (left := deadline - time.monotonic()) > 0:
-        if following and not follow():  # type: ignore[misc]  # following implies follow is set
-            return
+    while (left := deadline - time.monotonic()) > 0 and follow():
         time.sleep(min(FOLLOW_TICK_S, left))
 
 
