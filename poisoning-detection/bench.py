@@ -59,8 +59,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import torch
 
-    from poisoning_detection import harness
+    from poisoning_detection import data, harness
 
+    for case, _ in args.cases or ():
+        if not any(harness.KINDS[case].applies(tabular=d in data.TABULAR) for d in datasets):
+            p.error(f"--cases {case}: it applies to none of --datasets {' '.join(datasets)} "
+                    "(the feature trigger needs cancer; image triggers need digits or mnist)")
     torch.set_num_threads(1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
 

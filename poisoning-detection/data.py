@@ -161,6 +161,8 @@ def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
 
 #: The harness's datasets by name (images N×1×H×W, or tabular rows N×D).
 LOADERS = {"digits": digits, "mnist": mnist_subset, "cancer": breast_cancer}
+#: the loaders whose rows are feature vectors, not images
+TABULAR = frozenset({"cancer"})
 
 
 def split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, ...]:

@@ -46,7 +46,8 @@ def test_remediation_averages_the_retrains(rows) -> None:
 
 
 @pytest.mark.parametrize("args", [["--retrains", "0"], ["--cases", "nope:0.1"], ["--datasets", "cifar"],
-                                  ["--cases", "src:2"], ["--cases", "src"], ["--seeds", "-1"]])
+                                  ["--cases", "src:2"], ["--cases", "src"], ["--seeds", "-1"],
+                                  ["--datasets", "mnist", "--cases", "feature:0.1"]])
 def test_bench_rejects_bad_arguments(args: list[str]) -> None:
     proc = subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.strip()
