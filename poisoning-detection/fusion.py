@@ -198,14 +198,15 @@ def fuse(ctx: Context, results: dict[str, DetectorResult]) -> Fused:
     for c in np.unique(ctx.y[group]):
         in_c = ctx.y == c
         named = sources[group & in_c & (sources >= 0)]
-        if flips_seen and len(np.unique(named)) > 1:
+        named_classes = np.unique(named)
+        if flips_seen and len(named_classes) > 1:
             # groups from several sources in a set with label flips are flips (2-class look-alike
             # groups), not one all-to-one trigger: the individual rule judges the rest of the
             # class (MNIST patch + 5 % flips: completing such a '9' took 21 clean '9's)
             continue
-        other = unrelated(ctx, c, np.unique(named))
+        other = unrelated(ctx, c, named_classes)
         pixel = in_c & looks_other & ~other
-        if len(np.unique(named)) == 1:
+        if len(named_classes) == 1:
             # the pixel step's own evidence is the pixel majority: it must be the source itself
             # (MNIST flips: a looser seed grew into 44 more clean records)
             pixel &= ctx.votes == named[0]
