@@ -7,8 +7,10 @@ MillisBehindLatest 0) — or, with ``follow``, keeps polling while the producer 
 still sending, so consuming overlaps producing as in a deployed pipeline.
 
 While it lands one batch it already fetches the next one of that shard (one
-GetRecords in a helper thread): validating and landing overlap the round trip to
-Kinesis. The prefetch only reads; positions advance only when a batch has landed.
+GetRecords in a helper thread) and screens it there (contract and signature,
+``BatchLander.screen``): landing overlaps the round trip to Kinesis and the next
+batch's signature checks. The prefetch only reads; dedupe and positions advance
+only when a batch lands.
 
 Each GetRecords response is one batch, named ``<shardId>-<first sequence
 number>``: reading the same position again (after a crash) produces the same
@@ -23,7 +25,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ingestion.core.pipeline import BatchLander, ConsumeStats
+from ingestion.core.pipeline import BatchLander, ConsumeStats, Screened
 from ingestion.core.run import idle_wait
 from lab.cli import LabError
 
@@ -49,8 +51,9 @@ class KinesisConsumer:
         self.batch_limit = batch_limit
         self.idle_wait_s = idle_wait_s
         self.stats = ConsumeStats()
-        #: shard -> (its next GetRecords, already in flight; whether the producer was still sending then)
-        self._pending: dict[str, tuple[Future[Any], bool]] = {}
+        #: shard -> (its next GetRecords and screening, already in flight; whether the producer was
+        #: still sending then)
+        self._pending: dict[str, tuple[Future[tuple[Any, Screened]], bool]] = {}
         self._pool: ThreadPoolExecutor | None = None
 
     def shard_ids(self) -> list[str]:
@@ -84,9 +87,10 @@ class KinesisConsumer:
         shard is polled again instead of finished — the consumer runs alongside the producer.
         """
         done = 0
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+        shards = self.shard_ids()
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(shards)), thread_name_prefix="prefetch")
         try:
-            iterators: dict[str, str | None] = {shard: self._iterator(shard) for shard in self.shard_ids()}
+            iterators: dict[str, str | None] = {shard: self._iterator(shard) for shard in shards}
             while iterators:
                 idle = True
                 for shard in list(iterators):
@@ -105,11 +109,18 @@ class KinesisConsumer:
             self._pool.shutdown(wait=True)
         return self.stats
 
-    def _fetch(self, iterator: str, follow: Callable[[], bool] | None) -> tuple[Future[Any], bool]:
+    def _fetch(self, shard: str, iterator: str, follow: Callable[[], bool] | None,
+               ) -> tuple[Future[tuple[Any, Screened]], bool]:
         """Start one GetRecords; ``follow`` is read first, so no record sent before it can slip past."""
         following = follow is not None and follow()
         assert self._pool is not None
-        return self._pool.submit(self.kinesis.get_records, ShardIterator=iterator, Limit=self.batch_limit), following
+        return self._pool.submit(self._read, shard, iterator), following
+
+    def _read(self, shard: str, iterator: str) -> tuple[Any, Screened]:
+        """One GetRecords, screened at once (in the prefetch thread)."""
+        resp = self.kinesis.get_records(ShardIterator=iterator, Limit=self.batch_limit)
+        return resp, self.lander.screen([(bytes(r["Data"]), f"{shard}:{r['SequenceNumber']}")
+                                         for r in resp["Records"]])
 
     def _step(
         self,
@@ -125,9 +136,9 @@ class KinesisConsumer:
             if iterator is None:  # shard closed (resharding): nothing more will arrive
                 del iterators[shard]
                 return 0
-            pending = self._fetch(iterator, follow)
+            pending = self._fetch(shard, iterator, follow)
         future, following = pending
-        resp = future.result()
+        resp, screened = future.result()
         records = resp["Records"]
         iterators[shard] = resp.get("NextShardIterator")
         if not records:
@@ -135,10 +146,9 @@ class KinesisConsumer:
                 del iterators[shard]  # caught up with this shard
             return 0
         if iterators[shard] is not None:  # fetch the next batch while this one is validated and landed
-            self._pending[shard] = self._fetch(str(iterators[shard]), follow)
-        items = [(bytes(r["Data"]), f"{shard}:{r['SequenceNumber']}") for r in records]
+            self._pending[shard] = self._fetch(shard, str(iterators[shard]), follow)
         batch_id = f"{shard}-{records[0]['SequenceNumber']}"
-        result = self.lander.land(batch_id, items, {shard: str(records[-1]["SequenceNumber"])})
+        result = self.lander.land(batch_id, screened, {shard: str(records[-1]["SequenceNumber"])})
         self.stats.add(result, len(records))
         if progress:
             progress(len(records))

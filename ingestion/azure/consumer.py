@@ -16,9 +16,10 @@ restarts), which ``ingestion.core.checkpoint`` already does over any ObjectStore
 
 The SDK's receive loop is callback based and blocking: each partition's runs in
 a worker thread (partitions are drained in parallel: the SDK waits up to
-``max_wait_s`` for a short last batch, and those waits overlap); the callbacks
-land batches under one lock, so BatchLander and its checkpoint are never used
-concurrently. A partition's client is closed when it is caught up, when
+``max_wait_s`` for a short last batch, and those waits overlap); each callback
+screens its batch at once (contract and signature, ``BatchLander.screen``: no
+shared state, so partitions screen in parallel) and lands it under one lock, so
+dedupe, BatchLander's landing and its checkpoint are never used concurrently. A partition's client is closed when it is caught up, when
 ``max_batches`` is reached, or on an error.
 """
 from __future__ import annotations
@@ -147,12 +148,12 @@ class EventHubConsumer:
                     return
                 idle_rounds[0] = 0
                 last = events[-1].sequence_number
-                items = [(event_bytes(e), f"{pid}:{e.sequence_number}") for e in events]
+                screened = self.lander.screen([(event_bytes(e), f"{pid}:{e.sequence_number}") for e in events])
                 with self._lock:
                     if max_batches is not None and self.landed_batches >= max_batches:
                         finished.set()
                         return
-                    result = self.lander.land(f"p{pid}-{events[0].sequence_number:012d}", items, {pid: str(last)})
+                    result = self.lander.land(f"p{pid}-{events[0].sequence_number:012d}", screened, {pid: str(last)})
                     self.stats.add(result, len(events))
                     self.landed_batches += 1
                     last_landed[0] = last

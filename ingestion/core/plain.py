@@ -17,7 +17,7 @@ import orjson
 
 from ingestion.core.checkpoint import CheckpointStore
 from ingestion.core.landing import batch_key, deadletter_key
-from ingestion.core.pipeline import BatchLander, BatchResult
+from ingestion.core.pipeline import BatchLander, BatchResult, Screened
 from ingestion.core.validate import DeadLetter
 from ingestion.records import TrustStore
 from lab.storage import ObjectStore
@@ -30,16 +30,19 @@ class PlainLander(BatchLander):
                  sink: Callable[[str, Sequence[Any]], None] | None = None) -> None:
         super().__init__(store, None, silo, dataset, TrustStore({}), checkpoints, sink)  # type: ignore[arg-type]
 
-    def _land(self, batch_id: str, items: Sequence[tuple[bytes, str]], positions: Mapping[str, str]) -> BatchResult:
-        parsed: list[Any] = []
-        lines: list[bytes] = []
-        dead: list[DeadLetter] = []
+    def _screen(self, items: Sequence[tuple[bytes, str]]) -> list[Any]:
+        outcomes: list[Any] = []
         for raw, position in items:
             try:
-                parsed.append(orjson.loads(raw))
-                lines.append(raw)
+                outcomes.append((raw, orjson.loads(raw)))
             except orjson.JSONDecodeError:
-                dead.append(DeadLetter("not valid JSON", "", position, base64.b64encode(raw).decode()))
+                outcomes.append(DeadLetter("not valid JSON", "", position, base64.b64encode(raw).decode()))
+        return outcomes
+
+    def _land(self, batch_id: str, screened: Screened, positions: Mapping[str, str]) -> BatchResult:
+        dead = [o for o in screened.outcomes if isinstance(o, DeadLetter)]
+        kept = [o for o in screened.outcomes if not isinstance(o, DeadLetter)]
+        lines, parsed = [raw for raw, _ in kept], [body for _, body in kept]
         if lines:
             self.store.put(batch_key(self.silo, self.dataset, batch_id), b"\n".join(lines) + b"\n")
         if dead:

@@ -22,11 +22,13 @@ DUPLICATE_REASON = "duplicate id: already accepted"
 
 @dataclass(frozen=True)
 class Accepted:
-    """A record that passed every check; ``line`` is its canonical JSON, the bytes that land."""
+    """A record that passed every check; ``line`` is its canonical JSON, the bytes that land;
+    ``raw`` the bytes as read (a duplicate's dead letter keeps those)."""
 
     record: Record
     position: str
     line: bytes
+    raw: bytes
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,10 @@ Outcome = Accepted | DeadLetter
 class Validator:
     """Checks records one by one, remembering accepted ids (pass a persisted set to dedupe across runs).
 
-    ``silo`` is the silo whose stream is being read: a record claiming another silo is refused."""
+    ``silo`` is the silo whose stream is being read: a record claiming another silo is refused.
+    The check is two steps: :meth:`screen` (parse and signature: no state, so a consumer may
+    screen the next batch in another thread while this one lands) and :meth:`admit` (dedupe, in
+    stream order, on the landing thread)."""
 
     trust: TrustStore
     seen_ids: set[str] = field(default_factory=set)
@@ -74,23 +79,39 @@ class Validator:
 
     def check(self, raw: bytes, position: str) -> Outcome:
         """Accept the record or say exactly why not. Accepting it records its id."""
+        return self.admit(self.screen(raw, position))
+
+    def screen(self, raw: bytes, position: str) -> Outcome:
+        """Parse the record against the contract and check its producer's signature."""
         # BEGIN SOLUTION ex02
         try:
             record = parse_record(raw)
             line = self.trust.verify(record, self.silo)
         except RecordError as exc:
             return DeadLetter.of(raw, position, exc)
-        if record.id in self.seen_ids:
-            return DeadLetter(DUPLICATE_REASON, "id", position, base64.b64encode(raw).decode())
-        self.seen_ids.add(record.id)
-        return Accepted(record, position, line)
+        return Accepted(record, position, line, raw)
+        # END SOLUTION ex02
+
+    def admit(self, outcome: Outcome) -> Outcome:
+        """Refuse an id already accepted; accepting a record records its id."""
+        # BEGIN SOLUTION ex02
+        if isinstance(outcome, DeadLetter):
+            return outcome
+        if outcome.record.id in self.seen_ids:
+            return DeadLetter(DUPLICATE_REASON, "id", outcome.position, base64.b64encode(outcome.raw).decode())
+        self.seen_ids.add(outcome.record.id)
+        return outcome
         # END SOLUTION ex02
 
     def check_all(self, items: Iterable[tuple[bytes, str]]) -> tuple[list[Accepted], list[DeadLetter]]:
         """Split (raw, position) pairs into accepted records and dead letters, keeping order."""
+        return self.admit_all([self.screen(raw, position) for raw, position in items])
+
+    def admit_all(self, screened: Iterable[Outcome]) -> tuple[list[Accepted], list[DeadLetter]]:
+        """Admit screened outcomes in order: accepted records and dead letters."""
         accepted: list[Accepted] = []
         dead: list[DeadLetter] = []
-        for raw, position in items:
-            outcome = self.check(raw, position)
-            (accepted if isinstance(outcome, Accepted) else dead).append(outcome)  # type: ignore[arg-type]
+        for outcome in screened:
+            admitted = self.admit(outcome)
+            (accepted if isinstance(admitted, Accepted) else dead).append(admitted)  # type: ignore[arg-type]
         return accepted, dead

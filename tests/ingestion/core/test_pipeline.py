@@ -1,6 +1,8 @@
 """Checkpoint after landing; a failure rolls back; a replay lands the same objects."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from encryption.providers.local import LocalKeyProvider
@@ -71,3 +73,30 @@ def test_step_cpu_counts_every_land_call_even_a_failing_one(
     assert after_crash > 0  # the work before the crash was spent, and is counted
     lander.land("s0-1", items(records, 1), {"s0": "1"})
     assert lander.step_cpu_s > after_crash
+
+
+def test_a_batch_screened_in_another_thread_lands_as_the_raw_one_would(
+    store: LocalDirStore, provider: LocalKeyProvider, records: list[Record], trust: TrustStore
+) -> None:
+    key = checkpoint_key("aws", "stream")
+    lander = BatchLander(store, provider, "aws", "digits", trust, CheckpointStore(store, key))
+    lander.land("s0-0", items(records[:5], 0), {"s0": "4"})
+    batch = items(records[3:12], 5)  # two ids already accepted, seven new
+    with ThreadPoolExecutor(1) as pool:  # as a consumer's prefetch thread does
+        screened = pool.submit(lander.screen, batch).result()
+    assert lander.validator.seen_ids == {r.id for r in records[:5]}  # screening admits nothing
+    cpu_before_landing = lander.step_cpu_s
+    result = lander.land("s0-5", screened, {"s0": "13"})
+    assert (result.landed, result.duplicates) == (7, 2)
+    assert lander.checkpoint.accepted_ids == {r.id for r in records[:12]}
+    assert cpu_before_landing > 0 and lander.step_cpu_s > cpu_before_landing  # both threads' CPU counted
+
+
+def test_a_tampered_record_screened_ahead_is_dead_lettered_not_landed(
+    store: LocalDirStore, provider: LocalKeyProvider, records: list[Record], trust: TrustStore
+) -> None:
+    lander = BatchLander(store, provider, "aws", "digits", trust, CheckpointStore(store, checkpoint_key("aws", "s")))
+    batch = items(records[:3], 0)
+    batch[1] = (batch[1][0].replace(b'"label":', b'"label":1', 1), batch[1][1])  # a changed label, same signature
+    result = lander.land("s0-0", lander.screen(batch), {"s0": "2"})
+    assert (result.landed, result.dead_lettered, result.reasons) == (2, 1, ("signature",))

@@ -31,3 +31,14 @@ def test_dedupe_uses_the_persisted_id_set(records: list[Record], trust: TrustSto
 def test_dead_letter_json_round_trip() -> None:
     letter = DeadLetter("not valid UTF-8", "", "shard:7", base64.b64encode(b"\xff").decode())
     assert DeadLetter.from_json(letter.to_json()) == letter
+
+
+def test_screen_keeps_no_state_and_admit_dedupes_in_order(records: list[Record], trust: TrustStore) -> None:
+    validator = Validator(trust)
+    raw = records[0].to_json().encode()
+    first, again = validator.screen(raw, "a"), validator.screen(raw, "b")
+    assert isinstance(first, Accepted) and isinstance(again, Accepted) and not validator.seen_ids
+    assert isinstance(validator.admit(first), Accepted)
+    duplicate = validator.admit(again)
+    assert isinstance(duplicate, DeadLetter) and duplicate.is_duplicate and duplicate.position == "b"
+    assert base64.b64decode(duplicate.raw_b64) == raw  # the bytes as read, not the canonical line

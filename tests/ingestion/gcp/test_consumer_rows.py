@@ -1,23 +1,24 @@
-"""Row validation before BigQuery insert, batch ids, and the step script's command line."""
+"""BigQuery rows of accepted records, batch ids, and the step script's command line."""
 from __future__ import annotations
 
 import subprocess
 import sys
 
-import pytest
-
-from ingestion.gcp.consumer import LandingError, batch_id_for, to_row, validate_row
+from ingestion.core.validate import Accepted, Validator
+from ingestion.gcp.consumer import batch_id_for, to_row
+from ingestion.records import TrustStore
 from ingestion.samples import generate_records
 from lab.paths import REPO_ROOT
 
 
-def test_rows_from_records_pass_and_bad_types_fail():
+def test_a_row_is_the_accepted_record_with_its_batch_id():
+    trust = TrustStore.from_dir()
     record = generate_records("gcp", 1)[0]
-    row = to_row(record, "b1")
-    assert row["batch_id"] == "b1" and row["id"] == record.id
-    for field, bad in (("label", "7"), ("features", [1.0, float("nan")]), ("id", ""), ("timestamp", None)):
-        with pytest.raises(LandingError, match=field):
-            validate_row({**row, field: bad})
+    accepted = Validator(trust, silo="gcp").check(record.to_json().encode(), "m-1")
+    assert isinstance(accepted, Accepted)
+    row = to_row(accepted, "b1")
+    assert row == {**record.model_dump(), "batch_id": "b1"}
+    assert all(type(v) is float for v in row["features"]) and type(row["label"]) is int  # the table's types
 
 
 def test_batch_id_is_deterministic_and_order_free():
