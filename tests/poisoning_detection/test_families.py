@@ -11,11 +11,11 @@ from sklearn.metrics import f1_score
 from poisoning_detection import api, data, harness
 
 
-def _scan(name: str, case: str, rate: float) -> tuple[api.Scan, np.ndarray]:
+def _scan(name: str, case: str, rate: float, seed: int = 0) -> tuple[api.Scan, np.ndarray]:
     x, y = data.LOADERS[name]()
-    xtr, _, ytr, _ = data.split(x, y, 0.2, 0)
-    p = harness.plant(case, rate, xtr, ytr, 0)
-    return api.run_scan(data.Dataset(p.x, p.y), seed=0, progress=False), p.truth
+    xtr, _, ytr, _ = data.split(x, y, 0.2, seed)
+    p = harness.plant(case, rate, xtr, ytr, seed)
+    return api.run_scan(data.Dataset(p.x, p.y), seed=seed, progress=False), p.truth
 
 
 def test_mixed_sign_patch_is_found_and_named() -> None:
@@ -29,6 +29,26 @@ def test_tabular_feature_trigger_is_found() -> None:
     scan, truth = _scan("cancer", "feature", 0.1)
     assert f1_score(truth, scan.fused.flagged) >= 0.9
     assert scan.report.risk_score >= 0.5
+
+
+def test_small_tabular_trigger_on_a_larger_target_is_found() -> None:
+    """5 % of the 162 malignant rows is 8 of the 293 benign ones: under 3 % of the target class,
+    no cluster, and no record the individual rule takes (seed 2 read F1 0.00, risk 0.00)."""
+    scan, truth = _scan("cancer", "feature", 0.05, seed=2)
+    assert truth.sum() == 8 and f1_score(truth, scan.fused.flagged) >= 0.9
+    assert scan.report.risk_score >= 0.5
+
+
+def test_a_tie_with_the_own_label_is_not_looking_like_another_class() -> None:
+    """The k-NN majority is an argmax, which breaks a 5-5 tie towards the lower label; `outvoted`
+    counts a record as looking like another class only when that class has more votes."""
+    from types import SimpleNamespace
+
+    from poisoning_detection import fusion
+
+    ctx = SimpleNamespace(y=np.array([1, 1, 1, 0]), votes=np.array([0, 0, 1, 0]),
+                          vote_share=np.array([0.5, 0.6, 0.9, 0.5]), self_share=np.array([0.5, 0.4, 0.9, 0.5]))
+    assert fusion.outvoted(ctx).tolist() == [False, True, False, False]
 
 
 @pytest.mark.slow
