@@ -39,6 +39,12 @@ def test_small_tabular_trigger_on_a_larger_target_is_found() -> None:
     assert scan.report.risk_score >= 0.5
 
 
+def test_completion_of_a_tabular_trigger_takes_no_clean_row_without_it() -> None:
+    """Seed 0: completion had taken 2 clean benign rows next to the 8 triggered ones (F1 0.89)."""
+    scan, truth = _scan("cancer", "feature", 0.05, seed=0)
+    assert not (scan.fused.flagged & ~truth).any() and scan.fused.flagged[truth].all()
+
+
 def test_a_tie_with_the_own_label_is_not_looking_like_another_class() -> None:
     """The k-NN majority is an argmax, which breaks a 5-5 tie towards the lower label; `outvoted`
     counts a record as looking like another class only when that class has more votes."""
@@ -94,3 +100,32 @@ def test_mixture_completes_a_component_the_seed_only_starts() -> None:
     seed[300:330] = True
     grown = fusion.mixture(features, np.ones(420, bool), seed)
     assert grown[truth].all() and not grown[~truth].any()
+
+
+def test_completion_keeps_only_records_carrying_the_groups_trigger() -> None:
+    """Group evidence with a shared trigger (features 3 and 7 at an extreme) admits only records of
+    the class that carry it; evidence without a trigger, or with a look-alike group, admits all."""
+    from types import SimpleNamespace
+
+    from poisoning_detection import fusion
+    from poisoning_detection.detectors.base import ClassVerdict, DetectorResult
+
+    rng = np.random.default_rng(0)
+    x = rng.random((450, 30)).astype(np.float32) * 0.5
+    y = np.r_[np.zeros(150, int), np.ones(300, int)]
+    x[150:159][:, [3, 7]] = 1.0  # 8 flagged triggered rows and one more (158) not yet flagged
+    flagged = np.zeros(450, bool)
+    flagged[150:158] = True
+    ctx = SimpleNamespace(x=x, y=y)
+
+    def results(pixels: list[int], look_alike: bool = False) -> dict[str, DetectorResult]:
+        verdict = ClassVerdict(True, {"clusters": [{"poisoned": True, "shared_pixels": pixels}]})
+        look = np.zeros(450, bool)
+        look[160:165] = look_alike
+        return {"activation_clustering": DetectorResult("activation_clustering", np.zeros(450), {1: verdict}),
+                "look_alike": DetectorResult("look_alike", np.zeros(450), {}, flagged=look)}
+
+    keep = fusion.carries_trigger(ctx, results([3, 7]), 1, flagged)
+    assert keep[158] and not keep[159:].any() and keep[:150].all()
+    assert fusion.carries_trigger(ctx, results([]), 1, flagged).all()
+    assert fusion.carries_trigger(ctx, results([3, 7], look_alike=True), 1, flagged).all()
