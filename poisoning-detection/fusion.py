@@ -6,9 +6,11 @@ Two kinds of evidence, each a share in [0, 1] (so no rate or scale has to be tun
   trigger group that looks like other classes (all-to-one, poison-majority; see
   `activation_clustering`). Flagged when that share is ≥ 0.5. Backdoors produce such
   groups; clean classes do not.
-- *individual* evidence — the sample's input-space neighbours agree on another class
-  (share ≥ 0.7) *and* the early model predicts that same class with p ≥ 0.5. Label flips
-  produce these; on clean sets the rule fires on ≤ 1 % (genuinely ambiguous digits), so
+- *individual* evidence — the sample's neighbours in the final model's representation agree
+  on another class (share ≥ 0.7; deep k-NN) *and* its input-space neighbours (share ≥ 0.7) or
+  the early model (p ≥ 0.5) name that same class (`individual_evidence`; until Dec 2026 the
+  input-space neighbours and the early model both). Label flips produce these; on clean sets
+  the rule fires on ≤ 1 % (genuinely ambiguous digits), so
   individual flags are kept only when they exceed 2 % of the set (twice what clean data
   shows) — a bound on the noise floor, not an assumed poison rate.
 The loss, gradient and spectral scores do not vote on flags (their ranking is good, a
@@ -50,6 +52,7 @@ from sklearn.mixture import GaussianMixture
 
 from poisoning_detection.detectors.activation_clustering import reduce
 from poisoning_detection.detectors.base import Context, DetectorResult
+from poisoning_detection.detectors.trigger import MIN_TRIGGER_PIXELS, LitPixels
 
 NEIGHBOUR_SHARE = 0.7
 EARLY_PROB = 0.5
@@ -77,14 +80,25 @@ class Fused:
 
 
 def individual_evidence(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
-    """(share in [0, 1], flag) from neighbour votes and the early model's prediction."""
+    """(share in [0, 1], flag) from neighbour votes and the early model's prediction.
+
+    The flag asks the final model's representation first (deep k-NN, Peri et al. 2020): a
+    record whose nearest records there agree (≥ 0.7) on another class, confirmed by one view
+    that never saw the final model — the pixel k-NN (≥ 0.7) or the early model (p ≥ 0.5)
+    naming that same class. The model fits a flipped label in its last layer while its
+    representation still places the record among its true class, so the deep k-NN sees flips
+    the pixel k-NN misses (a '4' written like a '9'); backdoored records sit with each other
+    there and are left to group evidence. Measured on the MNIST subset, seeds 0-2, against the
+    former rule (pixel k-NN and early model both): 10 % flips 314-331 of 400 found with 4-15
+    clean records (was 296-307 with 10-21), clean sets 9-16 such records (was 25-34)."""
     n = np.arange(len(ctx.y))
     disagree = ctx.votes != ctx.y
     p_vote = ctx.early_probs[n, ctx.votes]
     share = np.where(disagree, ctx.vote_share * p_vote, 0.0)
-    flag = (disagree & (ctx.vote_share >= NEIGHBOUR_SHARE)
-            & (ctx.early_probs.argmax(1) == ctx.votes) & (p_vote >= EARLY_PROB))
-    return share, flag
+    deep = (ctx.deep_votes != ctx.y) & (ctx.deep_share >= NEIGHBOUR_SHARE)
+    pixel = (ctx.votes == ctx.deep_votes) & (ctx.vote_share >= NEIGHBOUR_SHARE)
+    early = (ctx.early_probs.argmax(1) == ctx.deep_votes) & (ctx.early_probs[n, ctx.deep_votes] >= EARLY_PROB)
+    return share, deep & (pixel | early)
 
 
 def complete(features: np.ndarray, in_class: np.ndarray, seed: np.ndarray) -> np.ndarray:
@@ -148,6 +162,43 @@ def left_over(ctx: Context, in_class: np.ndarray, flagged: np.ndarray) -> float:
     return max(0.0, float((looks_other & in_class).sum()) - CLEAN_INDIVIDUAL_SHARE * float(in_class.sum()))
 
 
+def outvoted(ctx: Context) -> np.ndarray:
+    """Records whose neighbours' majority label is another class and has more votes than their own.
+
+    The majority is an argmax, which breaks a tie towards the lower label: on breast cancer (two
+    classes, k = 10) a benign row with 5 malignant and 5 benign neighbours "looked malignant",
+    a malignant row with the same split did not. Two such benign rows seeded completion on the
+    feature trigger (5 %, seed 2), which then took 12 more clean rows (F1 0.53 instead of 1.00)."""
+    return (ctx.votes != ctx.y) & (ctx.vote_share > ctx.self_share)
+
+
+def carries_trigger(ctx: Context, results: dict[str, DetectorResult], c: int, flagged: np.ndarray) -> np.ndarray:
+    """Records of class c that carry the trigger its group evidence shares; every record when
+    some of that evidence has no trigger (a blend, a look-alike group) or the groups share none.
+
+    A fixed trigger is on every record of its attack: completion, which follows the model's
+    representation, must not add records of the class that lack it (breast cancer, feature
+    trigger 5 %, seed 0: the split took 2 clean benign rows next to the 8 triggered ones, none
+    of them at the trigger's extreme values). Lit is judged against the other classes with
+    every flagged record left out, as a large attack would otherwise raise the threshold."""
+    verdict = results.get("activation_clustering")
+    look = results.get("look_alike")
+    in_c = ctx.y == c
+    every = np.ones(len(ctx.y), bool)
+    if verdict is None or c not in verdict.per_class or (look is not None and look.flagged is not None
+                                                          and (look.flagged & in_c).any()):
+        return every
+    bad = [cl.get("shared_pixels") or [] for cl in verdict.per_class[c].detail.get("clusters", []) if cl["poisoned"]]
+    pixels = sorted(set.intersection(*map(set, bad))) if bad else []
+    if len(pixels) < MIN_TRIGGER_PIXELS:
+        return every
+    rest = np.flatnonzero(in_c & ~flagged)
+    members = np.union1d(rest, np.flatnonzero(flagged))
+    carrying = np.zeros(len(ctx.y), bool)
+    carrying[np.intersect1d(LitPixels(ctx.x, members, ~in_c).carriers(pixels), rest)] = True
+    return carrying | ~in_c
+
+
 def unrelated(ctx: Context, c: int, named: np.ndarray) -> np.ndarray:
     """Records of class c that look like a class the attack on c is not known to come from.
 
@@ -190,9 +241,10 @@ def fuse(ctx: Context, results: dict[str, DetectorResult]) -> Fused:
     flagged = group | individual
     # in an attacked class, a record whose pixel neighbours mostly carry one other label, and that
     # the early model does not place in its class, is taken too (blended all-to-one on digits:
-    # the LDA split alone stopped at 104 of 127)
+    # the LDA split alone stopped at 104 of 127); a tie with its own label is no evidence
+    # (`outvoted`)
     n = np.arange(len(ctx.y))
-    looks_other = ((ctx.votes != ctx.y) & (ctx.vote_share >= ATTACKED_CLASS_SHARE)
+    looks_other = (outvoted(ctx) & (ctx.vote_share >= ATTACKED_CLASS_SHARE)
                    & (ctx.early_probs[n, ctx.y] < EARLY_PROB))
     flips_seen = individual.any()  # the individual rule passed its gate: label flips in the set
     for c in np.unique(ctx.y[group]):
@@ -214,6 +266,7 @@ def fuse(ctx: Context, results: dict[str, DetectorResult]) -> Fused:
         if not flips_seen and left_over(ctx, in_c, flagged | found) > 0:
             found = mixture(ctx.features, in_c, found)
         found &= flagged | ~other
+        found &= flagged | carries_trigger(ctx, results, c, flagged)
         # a completed record looks like the class most of its class's group looks like
         if len(named):
             sources = np.where(found & (sources < 0), np.bincount(named).argmax(), sources)

@@ -17,6 +17,10 @@ from poisoning_detection.detectors.neighbours import Neighbours
 from poisoning_detection.model import Trained, forward
 
 
+#: The representation-space k-NN asks only leave-one-out questions: k + 1 nearest per row suffice.
+DEEP_SHORTLIST = 11
+
+
 @dataclass
 class ClassVerdict:
     """Is this class poisoned, according to one detector, and why."""
@@ -52,6 +56,8 @@ class Context:
     vote_share: np.ndarray      # share of neighbours voting for it
     self_share: np.ndarray      # share of neighbours carrying the sample's own label
     neighbours: Neighbours      # input-space k-NN, for exclusionary reclassification
+    deep_votes: np.ndarray      # majority label of each sample's neighbours in the final model's representation
+    deep_share: np.ndarray      # share of those neighbours voting for it
     seed: int = 0
 
     @property
@@ -66,7 +72,8 @@ class Detector(Protocol):
 
 
 def build_context(trained: Trained, x: np.ndarray, y: np.ndarray, seed: int = 0) -> Context:
-    """One forward pass of each model, the input-space neighbours and their leave-one-out votes."""
+    """One forward pass of each model, the input-space neighbours and their leave-one-out votes, and
+    the leave-one-out votes of the neighbours in the final model's representation (deep k-NN)."""
     feats, logits = forward(trained.model, x)
     early_feats, early_logits = forward(trained.early, x)
     z = early_logits - early_logits.max(1, keepdims=True)
@@ -74,8 +81,9 @@ def build_context(trained: Trained, x: np.ndarray, y: np.ndarray, seed: int = 0)
     probs /= probs.sum(1, keepdims=True)
     neighbours = Neighbours(x, y)
     votes, vote_share, self_share = neighbours.leave_one_out()
+    deep_votes, deep_share, _ = Neighbours(feats, y, shortlist=DEEP_SHORTLIST).leave_one_out()
     return Context(x, y, trained.model.n_classes, feats, logits, early_feats, probs, votes, vote_share,
-                   self_share, neighbours, seed)
+                   self_share, neighbours, deep_votes, deep_share, seed)
 
 
 def timed(name: str, fn: Any, ctx: Context) -> DetectorResult:

@@ -22,8 +22,9 @@ import numpy as np
 MARGIN = 0.25
 QUANTILE = 0.9
 MIN_TRIGGER_PIXELS = 2
-#: A pixel is paired into trigger groups only when lit in at least this share of its class.
-MIN_PIXEL_SHARE = 0.03
+#: Smallest trigger group (HDBSCAN's smallest cluster); a pixel is paired into trigger groups only
+#: when lit in at least this many records of its class, since a rarer pair can form no group.
+MIN_GROUP = 5
 
 
 def lit_threshold(x: np.ndarray, members: np.ndarray, reference: np.ndarray) -> np.ndarray | None:
@@ -94,9 +95,14 @@ class TriggerGroup:
 def trigger_groups(x: np.ndarray, y: np.ndarray, c: int, max_pixels: int = 8,
                    max_share: float = 0.5) -> list[TriggerGroup]:
     """Candidate poison groups of class c: its records that share two pixels lit compared with
-    the other classes. Pixels lit in 3 % to `max_share` of the class are paired (a feature of
-    the class itself is lit in nearly all of it), the `max_pixels` most frequent only, to bound
-    the cost. Each group must still pass the caller's exclusionary and shared-pixel checks."""
+    the other classes. Pixels lit in at least `MIN_GROUP` records and at most `max_share` of the
+    class are paired (a feature of the class itself is lit in nearly all of it), the `max_pixels`
+    most frequent only, to bound the cost. Each group must still pass the caller's exclusionary
+    and shared-pixel checks.
+
+    The lower bound is a count, not a share of the class: the poison's size follows its *source*
+    class, so a share of the target class misses a small attack on a larger target (breast cancer,
+    5 % of the 162 malignant rows: 8 of the 293 benign rows, 2.7 %, under the 3 % used until Dec 2026)."""
     flat = x.reshape(len(x), -1)
     in_c = y == c
     if in_c.all():
@@ -104,23 +110,23 @@ def trigger_groups(x: np.ndarray, y: np.ndarray, c: int, max_pixels: int = 8,
     low = float(flat.min())
     span = float(flat.max() - low) or 1.0
     rows = flat[in_c]
-    # a pixel's threshold is at least low + MARGIN·span, so a pixel lit in < MIN_PIXEL_SHARE of
+    # a pixel's threshold is at least low + MARGIN·span, so a pixel lit in < MIN_GROUP records of
     # the class even against that floor can never be paired: its quantile is not computed
     # (on MNIST about half the pixels; same groups, half the cost)
-    candidates = np.flatnonzero((rows > low + MARGIN * span).mean(0) >= MIN_PIXEL_SHARE)
+    candidates = np.flatnonzero((rows > low + MARGIN * span).sum(0) >= MIN_GROUP)
     hot = np.zeros(rows.shape, bool)
     if len(candidates):
         threshold = _column_quantile(flat[~in_c][:, candidates]) + MARGIN * span
         hot[:, candidates] = rows[:, candidates] > threshold
     share = hot.mean(0)
     ranked = np.argsort(-share, kind="stable")[:max_pixels]  # stable: ties in the order of the pixels
-    pixels = [p for p in ranked if MIN_PIXEL_SHARE <= share[p] <= max_share]
+    pixels = [p for p in ranked if hot[:, p].sum() >= MIN_GROUP and share[p] <= max_share]
     idx = np.flatnonzero(in_c)
     groups: dict[bytes, TriggerGroup] = {}
     for i, p in enumerate(pixels):
         for q in pixels[i + 1:]:
             members = idx[hot[:, p] & hot[:, q]]
-            if 5 <= len(members) < max_share * len(idx):
+            if MIN_GROUP <= len(members) < max_share * len(idx):
                 key, rarity = members.tobytes(), float(max(share[p], share[q]))
                 if key not in groups or rarity < groups[key].pixel_share:
                     groups[key] = TriggerGroup(members, rarity)

@@ -74,3 +74,19 @@ def test_remediation_removes_the_backdoor(backdoor_scan, digits_split) -> None:
     assert rem.attack_success_after is not None and rem.attack_success_after <= 0.1
     assert rem.clean_accuracy_after >= rem.clean_accuracy_before - 0.03
     assert np.isclose(rem.removed, scan.fused.flagged.sum())
+
+
+def test_individual_flag_needs_the_deep_knn_and_one_view_that_names_the_same_class() -> None:
+    """Record 0: deep k-NN and pixel k-NN name '2' -> flagged; 1: deep and early model name '2' ->
+    flagged; 2: only the deep k-NN disagrees -> not; 3: the other views name a different class
+    than the deep k-NN -> not; 4: the deep k-NN agrees with the label (a backdoored record among
+    its kind), even though both other views disagree -> not."""
+    from types import SimpleNamespace
+
+    y = np.zeros(5, int)
+    ctx = SimpleNamespace(
+        y=y, deep_votes=np.array([2, 2, 2, 2, 0]), deep_share=np.array([0.8, 0.9, 1.0, 0.8, 1.0]),
+        votes=np.array([2, 0, 0, 1, 1]), vote_share=np.array([0.7, 0.6, 0.6, 0.9, 0.9]),
+        early_probs=np.eye(3)[[0, 2, 0, 1, 1]] * 0.9 + 0.1 / 3)
+    _, flag = fusion.individual_evidence(ctx)
+    assert flag.tolist() == [True, True, False, False, False]

@@ -11,11 +11,11 @@ from sklearn.metrics import f1_score
 from poisoning_detection import api, data, harness
 
 
-def _scan(name: str, case: str, rate: float) -> tuple[api.Scan, np.ndarray]:
+def _scan(name: str, case: str, rate: float, seed: int = 0) -> tuple[api.Scan, np.ndarray]:
     x, y = data.LOADERS[name]()
-    xtr, _, ytr, _ = data.split(x, y, 0.2, 0)
-    p = harness.plant(case, rate, xtr, ytr, 0)
-    return api.run_scan(data.Dataset(p.x, p.y), seed=0, progress=False), p.truth
+    xtr, _, ytr, _ = data.split(x, y, 0.2, seed)
+    p = harness.plant(case, rate, xtr, ytr, seed)
+    return api.run_scan(data.Dataset(p.x, p.y), seed=seed, progress=False), p.truth
 
 
 def test_mixed_sign_patch_is_found_and_named() -> None:
@@ -29,6 +29,32 @@ def test_tabular_feature_trigger_is_found() -> None:
     scan, truth = _scan("cancer", "feature", 0.1)
     assert f1_score(truth, scan.fused.flagged) >= 0.9
     assert scan.report.risk_score >= 0.5
+
+
+def test_small_tabular_trigger_on_a_larger_target_is_found() -> None:
+    """5 % of the 162 malignant rows is 8 of the 293 benign ones: under 3 % of the target class,
+    no cluster, and no record the individual rule takes (seed 2 read F1 0.00, risk 0.00)."""
+    scan, truth = _scan("cancer", "feature", 0.05, seed=2)
+    assert truth.sum() == 8 and f1_score(truth, scan.fused.flagged) >= 0.9
+    assert scan.report.risk_score >= 0.5
+
+
+def test_completion_of_a_tabular_trigger_takes_no_clean_row_without_it() -> None:
+    """Seed 0: completion had taken 2 clean benign rows next to the 8 triggered ones (F1 0.89)."""
+    scan, truth = _scan("cancer", "feature", 0.05, seed=0)
+    assert not (scan.fused.flagged & ~truth).any() and scan.fused.flagged[truth].all()
+
+
+def test_a_tie_with_the_own_label_is_not_looking_like_another_class() -> None:
+    """The k-NN majority is an argmax, which breaks a 5-5 tie towards the lower label; `outvoted`
+    counts a record as looking like another class only when that class has more votes."""
+    from types import SimpleNamespace
+
+    from poisoning_detection import fusion
+
+    ctx = SimpleNamespace(y=np.array([1, 1, 1, 0]), votes=np.array([0, 0, 1, 0]),
+                          vote_share=np.array([0.5, 0.6, 0.9, 0.5]), self_share=np.array([0.5, 0.4, 0.9, 0.5]))
+    assert fusion.outvoted(ctx).tolist() == [False, True, False, False]
 
 
 @pytest.mark.slow
@@ -74,3 +100,32 @@ def test_mixture_completes_a_component_the_seed_only_starts() -> None:
     seed[300:330] = True
     grown = fusion.mixture(features, np.ones(420, bool), seed)
     assert grown[truth].all() and not grown[~truth].any()
+
+
+def test_completion_keeps_only_records_carrying_the_groups_trigger() -> None:
+    """Group evidence with a shared trigger (features 3 and 7 at an extreme) admits only records of
+    the class that carry it; evidence without a trigger, or with a look-alike group, admits all."""
+    from types import SimpleNamespace
+
+    from poisoning_detection import fusion
+    from poisoning_detection.detectors.base import ClassVerdict, DetectorResult
+
+    rng = np.random.default_rng(0)
+    x = rng.random((450, 30)).astype(np.float32) * 0.5
+    y = np.r_[np.zeros(150, int), np.ones(300, int)]
+    x[150:159][:, [3, 7]] = 1.0  # 8 flagged triggered rows and one more (158) not yet flagged
+    flagged = np.zeros(450, bool)
+    flagged[150:158] = True
+    ctx = SimpleNamespace(x=x, y=y)
+
+    def results(pixels: list[int], look_alike: bool = False) -> dict[str, DetectorResult]:
+        verdict = ClassVerdict(True, {"clusters": [{"poisoned": True, "shared_pixels": pixels}]})
+        look = np.zeros(450, bool)
+        look[160:165] = look_alike
+        return {"activation_clustering": DetectorResult("activation_clustering", np.zeros(450), {1: verdict}),
+                "look_alike": DetectorResult("look_alike", np.zeros(450), {}, flagged=look)}
+
+    keep = fusion.carries_trigger(ctx, results([3, 7]), 1, flagged)
+    assert keep[158] and not keep[159:].any() and keep[:150].all()
+    assert fusion.carries_trigger(ctx, results([]), 1, flagged).all()
+    assert fusion.carries_trigger(ctx, results([3, 7], look_alike=True), 1, flagged).all()
