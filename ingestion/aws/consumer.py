@@ -30,6 +30,9 @@ from ingestion.core.run import idle_wait
 from lab.cli import LabError
 
 DEFAULT_BATCH_LIMIT = 500
+#: prefetch threads: one per shard, up to this many (each screens its batch; more would only
+#: queue for the two cores)
+MAX_PREFETCH_THREADS = 8
 
 
 class KinesisConsumer:
@@ -88,7 +91,8 @@ class KinesisConsumer:
         """
         done = 0
         shards = self.shard_ids()
-        self._pool = ThreadPoolExecutor(max_workers=max(1, len(shards)), thread_name_prefix="prefetch")
+        workers = max(1, min(len(shards), MAX_PREFETCH_THREADS))
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch")
         try:
             iterators: dict[str, str | None] = {shard: self._iterator(shard) for shard in shards}
             while iterators:
