@@ -19,7 +19,7 @@ the fused score as global percentile ranks, which orders samples within each ver
 
 Once a class is known to be poisoned (group evidence), the rest of its attack is found by
 a two-component decomposition of that class in the final model's representation (the idea of
-SCAn, Tang et al. 2021, seeded here by the confirmed group instead of fitted by EM): a
+SCAn, Tang et al. 2021, seeded here by the confirmed group; EM only as a last step, below): a
 shrinkage LDA separates the flagged records of the class from its other records, and every
 record it places in the poison component joins them, repeated until nothing changes. The
 records HDBSCAN left unclustered, and the individual flags the noise-floor gate dropped, are
@@ -33,7 +33,8 @@ without label flips, EM on a two-component mixture finishes what the seeded spli
 `risk_score` answers "how likely is this set poisoned": the strongest group evidence (the
 share of a cluster that looks like another class, or a look-alike group's affinity), or the
 excess of individually flagged samples over the 1 % that clean data shows, whichever is
-larger (calibrated on the harness: every poisoned family ≥ 0.5, every clean set 0.00).
+larger (calibrated on the harness: every poisoned family ≥ 0.5, every clean set < 0.2; the
+highest, 0.08, is a clean breast-cancer set with 6 single-record hits under the gate).
 `found_share` answers "how much of it have we found": flagged / (flagged + the records still
 unflagged that look like another class beyond the clean noise floor, counted set-wide and
 in the attacked classes; 1.0 when nothing is suspected). The old score read 1.00 when a few percent of the poison had been
