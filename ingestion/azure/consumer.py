@@ -19,8 +19,9 @@ a worker thread (partitions are drained in parallel: the SDK waits up to
 ``max_wait_s`` for a short last batch, and those waits overlap); each callback
 screens its batch at once (contract and signature, ``BatchLander.screen``: no
 shared state, so partitions screen in parallel) and lands it under one lock, so
-dedupe, BatchLander's landing and its checkpoint are never used concurrently. A partition's client is closed when it is caught up, when
-``max_batches`` is reached, or on an error.
+dedupe, BatchLander's landing and its checkpoint are never used concurrently.
+A partition's client is closed when it is caught up, when ``max_batches`` is
+reached, or on an error.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ first send until the last record has landed. Figures are medians over the rounds
 * ``overhead_vs_floor``: our security CPU per record ÷ the floor measured in the same
   run (one libsodium Ed25519 verify plus one orjson parse per record: what any consumer
   that checks signatures pays). Our security CPU is the consumer step's CPU
-  (``BatchLander.step_cpu_s``: validate, land, checkpoint, on the thread that runs them),
+  (``BatchLander.step_cpu_s``: screen, admit, land, checkpoint, on whichever thread runs them),
   secure minus plain. Not the whole process's CPU: the SDKs' receive loops poll in their
   own threads and burn CPU in proportion to wall time, not records (the same plain
   Azure leg measured 186 and 310 µs/record at 2.0 and 3.1 s); that figure is kept

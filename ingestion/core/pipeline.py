@@ -21,7 +21,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,27 +141,29 @@ class BatchLander:
 
     def screen(self, items: Sequence[tuple[bytes, str]]) -> Screened:
         """Parse and signature-check (raw, position) items ahead of :meth:`land` (thread-safe)."""
-        start = time.thread_time()  # this thread's CPU only: the SDKs' receive loops run in others
-        try:
+        with self._counting_cpu():
             return Screened(self._screen(items))
-        finally:
-            self._count_cpu(time.thread_time() - start)
 
     def land(
         self, batch_id: str, batch: Sequence[tuple[bytes, str]] | Screened, positions: Mapping[str, str]
     ) -> BatchResult:
         """Validate a batch ((raw, position) items, or already screened), land it under batch_id,
         then checkpoint ``positions``."""
+        with self._counting_cpu():
+            screened = batch if isinstance(batch, Screened) else Screened(self._screen(batch))
+            return self._land(batch_id, screened, positions)
+
+    @contextmanager
+    def _counting_cpu(self) -> Iterator[None]:
+        """Add this thread's CPU for the block to ``step_cpu_s``, even when it raises (the SDKs'
+        receive loops run in other threads and are not counted)."""
         start = time.thread_time()
         try:
-            return self._land(batch_id, batch if isinstance(batch, Screened) else Screened(self._screen(batch)),
-                              positions)
+            yield
         finally:
-            self._count_cpu(time.thread_time() - start)
-
-    def _count_cpu(self, seconds: float) -> None:
-        with self._cpu_lock:
-            self.step_cpu_s += seconds
+            spent = time.thread_time() - start
+            with self._cpu_lock:
+                self.step_cpu_s += spent
 
     def _screen(self, items: Sequence[tuple[bytes, str]]) -> list[Any]:
         return [self.validator.screen(raw, position) for raw, position in items]
