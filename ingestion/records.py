@@ -28,8 +28,8 @@ import orjson
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lab import trust as trust_store
@@ -116,8 +116,32 @@ class Record(BaseModel):
         return canonical_json(self.__dict__).decode()  # the fields: plain str/int/list
 
     def canonical_forms(self) -> tuple[bytes, bytes]:
-        """``(signing_bytes(), to_json().encode())``: the consumer needs both."""
-        return SIGNING_PREFIX + canonical_json(self._unsigned()), canonical_json(self.__dict__)
+        """``(signing_bytes(), to_json().encode())``: the consumer needs both, from one encoding.
+
+        Keys are sorted, so the signature member sits right before ``,"silo":``, and that key is
+        found from the right: only the timestamp follows it, and a JSON string cannot hold an
+        unescaped quote. The signed bytes are the line without that member, which is exactly
+        what encoding the unsigned fields gives (each member is encoded on its own). A record
+        where the member is not where expected takes the two encodings instead."""
+        line = canonical_json(self.__dict__)
+        end = line.rfind(b',"silo":')
+        member = b',"signature":' + orjson.dumps(self.signature)
+        start = end - len(member)
+        if start < 0 or line[start:end] != member:
+            return SIGNING_PREFIX + canonical_json(self._unsigned()), line
+        return SIGNING_PREFIX + line[:start] + line[end:], line
+
+    @classmethod
+    def _checked(cls, fields: dict[str, Any]) -> Record:
+        """A record from values already checked against this contract (msgspec's fast path),
+        without checking them again: what ``model_construct`` does, without its per-field
+        default and alias handling (1.5 of its 2.2 µs). Tests pin it equal to ``model_validate``."""
+        record = object.__new__(cls)
+        object.__setattr__(record, "__dict__", fields)
+        object.__setattr__(record, "__pydantic_fields_set__", set(fields))
+        object.__setattr__(record, "__pydantic_extra__", None)
+        object.__setattr__(record, "__pydantic_private__", None)
+        return record
 
     def _unsigned(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "signature"}
@@ -128,8 +152,9 @@ def _whole(pattern: str) -> str:
     return pattern[:-1] + r"\Z"
 
 
-class _Typed(msgspec.Struct, forbid_unknown_fields=True):
-    """The contract as msgspec checks it on the fast path (the validators below add the rest)."""
+class _Typed(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """The contract as msgspec checks it on the fast path (the validators below add the rest).
+    Fields in the order of :class:`Record`; ``gc=False``: it holds no cycles, and is dropped at once."""
 
     id: Annotated[str, msgspec.Meta(pattern=_whole(ID_PATTERN))]
     silo: Silo
@@ -158,8 +183,7 @@ def _fast(raw: bytes | bytearray) -> Record | None:
             return None
     except ValueError:
         return None
-    return Record.model_construct(id=typed.id, silo=typed.silo, producer=typed.producer, timestamp=typed.timestamp,
-                                  features=typed.features, label=typed.label, signature=typed.signature)
+    return Record._checked(msgspec.structs.asdict(typed))
 
 
 def parse_record(raw: bytes | str | dict[str, Any]) -> Record:
@@ -245,7 +269,7 @@ class TrustStore:
         self.keys: dict[str, Ed25519PublicKey] = dict(keys or {})
         self.silos: dict[str, str] = dict(silos or {})
         self.revoked: set[str] = set(revoked or ())
-        self._nacl: dict[str, tuple[Ed25519PublicKey, VerifyKey]] = {}
+        self._raw: dict[str, tuple[Ed25519PublicKey, bytes]] = {}
 
     @classmethod
     def from_dir(cls, state_dir: Path | None = None) -> TrustStore:
@@ -294,16 +318,16 @@ class TrustStore:
         try:
             if len(signature) != SIGNATURE_BYTES:
                 raise BadSignatureError
-            self._verifier(record.producer, key).verify(signed, signature)
+            crypto_sign_open(signature + signed, self._raw_key(record.producer, key))
         except BadSignatureError:
             raise RecordError("signature", f"does not verify with the key of {record.producer!r}") from None
         return line
         # END SOLUTION ex01
 
-    def _verifier(self, producer: str, key: Ed25519PublicKey) -> VerifyKey:
-        """libsodium's view of a trusted key, rebuilt whenever ``keys`` maps the name to another key."""
-        cached = self._nacl.get(producer)
+    def _raw_key(self, producer: str, key: Ed25519PublicKey) -> bytes:
+        """The raw key libsodium takes, re-read whenever ``keys`` maps the name to another key."""
+        cached = self._raw.get(producer)
         if cached is None or cached[0] is not key:
             raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            cached = self._nacl[producer] = (key, VerifyKey(raw))
+            cached = self._raw[producer] = (key, raw)
         return cached[1]

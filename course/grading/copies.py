@@ -16,8 +16,8 @@ from lab.paths import REPO_ROOT
 
 #: exercise -> (file, reference snippet, planted replacement)
 PLANTED: dict[str, tuple[str, str, str]] = {
-    "ex01": ("ingestion/records.py", "self._verifier(record.producer, key).verify(signed, signature)",
-             "self._verifier(record.producer, key)  # planted: the signature is never checked"),
+    "ex01": ("ingestion/records.py", "crypto_sign_open(signature + signed, self._raw_key(record.producer, key))",
+             "self._raw_key(record.producer, key)  # planted: the signature is never checked"),
     "ex02": ("ingestion/core/validate.py", "return DeadLetter.of(raw, position, exc)",
              'return DeadLetter("rejected", "", position, base64.b64encode(raw).decode())  # planted: no reason'),
     "ex03": ("encryption/envelope.py", "nonce=os.urandom(NONCE_BYTES),",

@@ -116,6 +116,25 @@ def test_canonical_forms_match_signing_bytes_and_to_json(good: Record, timestamp
     assert json.loads(line) == record.model_dump()  # standard JSON, the same values
 
 
+def test_canonical_forms_encode_twice_when_the_signature_is_not_next_to_the_silo(good: Record) -> None:
+    """A key sorting between "signature" and "silo" (no Record has one) takes the slow way, still right."""
+    odd = good.model_copy()
+    object.__setattr__(odd, "__dict__", {**good.__dict__, "signer": 'x,"silo":'})
+    signed, line = odd.canonical_forms()
+    assert (signed, line) == (odd.signing_bytes(), odd.to_json().encode())
+    assert b'"signer"' in signed and b'"signature"' not in signed
+
+
+def test_a_record_from_the_fast_path_is_the_record_pydantic_builds(good: Record) -> None:
+    line = good.to_json().encode()
+    fast = parse_record(line)
+    assert fast == Record.model_validate(json.loads(line))
+    assert fast.model_dump() == good.model_dump() and fast.model_fields_set == set(Record.model_fields)
+    assert fast.model_copy(update={"label": 3}).label == 3 and fast.label == good.label
+    with pytest.raises(ValueError):
+        fast.label = 3  # type: ignore[misc]  # frozen, as the validated model is
+
+
 def test_the_canonical_encoding_is_pinned() -> None:
     """The specification in canonical_json's docstring, byte for byte."""
     body = {"b": [1e-05, 1e16, 0.1, 3, -0.0], "a": "z\u00e9\u2028\"\\\n", "\u00e9": 1}
