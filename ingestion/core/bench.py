@@ -9,9 +9,13 @@ each after an untimed reset; what is timed is ``produce_and_consume`` — from t
 first send until the last record has landed. Figures are medians over the rounds:
 
 * ``secure_vs_plain_ratio``: secure records/s ÷ plain records/s;
-* ``overhead_vs_floor``: our security CPU per record ÷ the floor measured in the same
-  run (one libsodium Ed25519 verify plus one orjson parse per record: what any consumer
-  that checks signatures pays). Our security CPU is the consumer step's CPU
+* ``overhead_vs_floor``: our security CPU per record in floors. The floor (``core/floor.py``)
+  is one libsodium Ed25519 verify plus one orjson parse per record, what any consumer that
+  checks signatures pays, in thread CPU as the step is. It is timed just before and just
+  after every leg, and each leg's step CPU per record is divided by the mean of the two:
+  this machine's speed drifts (the floor measured 47 µs in one run and 59–79 in the next
+  hour), and a slower minute slows a leg and its floor alike. Secure's figure minus
+  plain's, median over rounds. Our security CPU is the consumer step's CPU
   (``BatchLander.step_cpu_s``: screen, admit, land, checkpoint, on whichever thread runs them),
   secure minus plain. Not the whole process's CPU: the SDKs' receive loops poll in their
   own threads and burn CPU in proportion to wall time, not records (the same plain
@@ -30,7 +34,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ingestion.core.cpu import CpuMeter, floor_us_per_record
+from ingestion.core.cpu import CpuMeter
+from ingestion.core.floor import Floor
 from ingestion.core.run import SiloAdapter, produce_and_consume
 from ingestion.core.summary import IngestSummary
 from ingestion.records import TrustStore
@@ -40,7 +45,7 @@ from lab.cli import LabError
 DATASETS = {"secure": "bench", "plain": "benchplain"}
 #: records of the untimed warm-up leg (each path once)
 WARM_UP = 50
-#: records the floor is measured on (best of 3 passes)
+#: records the floor is timed on, once per round (best of 3 passes)
 FLOOR_SAMPLE = 500
 
 
@@ -70,10 +75,16 @@ def compare(make: Callable[[bool], SiloAdapter], lines: Sequence[bytes], rounds:
     cpu: dict[str, list[float]] = {"secure": [], "plain": []}  # the whole process
     step: dict[str, list[float]] = {"secure": [], "plain": []}  # the consumer step (BatchLander.step_cpu_s)
     kms_calls = 0
+    floor = Floor(lines[:FLOOR_SAMPLE])
+    floors: dict[str, list[float]] = {"secure": [], "plain": []}  # µs per record while each leg ran
     for r in range(rounds):
+        before = floor.measure()
         for name in ("secure", "plain") if r % 2 == 0 else ("plain", "secure"):
             print(f"bench {legs[name].silo}: round {r + 1}/{rounds} {name}", file=sys.stderr, flush=True)
             w, c, lander = _leg(legs[name], lines, trust, DATASETS[name])
+            after = floor.measure()
+            floors[name].append((before + after) / 2)
+            before = after
             wall[name].append(w)
             cpu[name].append(c)
             step[name].append(lander.step_cpu_s)
@@ -84,17 +95,21 @@ def compare(make: Callable[[bool], SiloAdapter], lines: Sequence[bytes], rounds:
                     raise LabError(f"{legs['secure'].silo} bench: the secure landing did not verify: "
                                    f"{check.errors[:3]}")
     n = len(lines)
-    floor = floor_us_per_record(lines[:FLOOR_SAMPLE])
     security_us = [(s - p) / n * 1e6 for s, p in zip(step["secure"], step["plain"])]
+    # each leg in floors: a minute in which the machine runs slower slows its step and its floor alike
+    overheads = [s / n * 1e6 / fs - p / n * 1e6 / fp
+                 for s, p, fs, fp in zip(step["secure"], step["plain"], floors["secure"], floors["plain"])]
     ratios = [p / s for s, p in zip(wall["secure"], wall["plain"])]
     return {
         "records": n,
         "rounds": rounds,
         "secure_vs_plain_ratio": round(statistics.median(ratios), 3),
         "secure_vs_plain_ratios": [round(x, 3) for x in ratios],
-        "overhead_vs_floor": round(statistics.median(security_us) / floor, 3),
+        "overhead_vs_floor": round(statistics.median(overheads), 3),
+        "overheads_vs_floor": [round(x, 3) for x in overheads],
         "security_cpu_us_per_record": round(statistics.median(security_us), 1),
-        "floor_us_per_record": floor,
+        "floor_us_per_record": round(statistics.median(floors["secure"] + floors["plain"]), 1),
+        "floors_us_per_record": {k: [round(x, 1) for x in v] for k, v in floors.items()},
         "secure_records_per_s": round(n / statistics.median(wall["secure"]), 1),
         "plain_records_per_s": round(n / statistics.median(wall["plain"]), 1),
         "step_cpu_us_per_record": {k: round(statistics.median(v) / n * 1e6, 1) for k, v in step.items()},

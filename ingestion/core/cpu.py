@@ -1,8 +1,8 @@
-"""CPU seconds spent by this process and by a cloud's emulators, and the floor of a secure consumer.
+"""CPU seconds spent by this process and by a cloud's emulators.
 
 The silo benchmarks compare wall-clock rates, which on a small shared machine swing
 with other load. CPU seconds swing far less: ``ingestion/core/bench.py`` reports our
-security CPU per record (secure minus plain) against :func:`floor_us_per_record`,
+security CPU per record (secure minus plain) against the floor (``core/floor.py``),
 the least any consumer that checks signatures must spend.
 
 Linux only (``/proc``); elsewhere every figure is ``None``. Emulators are found
@@ -11,10 +11,9 @@ descendants (e.g. the Java process behind the Pub/Sub emulator's launcher).
 """
 from __future__ import annotations
 
-import base64
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,28 +92,3 @@ class CpuMeter:
     def __exit__(self, *exc: object) -> None:
         self.spent = CpuSpent(time.process_time() - self._own, cpu_seconds(self.pids) - self._emu,
                               time.perf_counter() - self._wall)
-
-
-def _best_us(fn: Callable[[], object], records: int, repeats: int) -> float:
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return round(min(runs) / records * 1e6, 1)
-
-
-def floor_us_per_record(lines: Sequence[bytes], repeats: int = 3) -> float:
-    """The least any secure consumer must spend per record, measured here: one libsodium
-    Ed25519 verify plus one fast JSON parse (orjson), best of ``repeats``."""
-    import orjson
-    from nacl.signing import VerifyKey
-
-    from ingestion.records import TrustStore, parse_record
-
-    keys = TrustStore.from_dir().raw_keys()
-    records = [parse_record(line) for line in lines]
-    signed = [(VerifyKey(keys[r.producer]), r.signing_bytes(), base64.b64decode(r.signature)) for r in records]
-    verify = _best_us(lambda: [key.verify(msg, sig) for key, msg, sig in signed], len(lines), repeats)
-    parse = _best_us(lambda: [orjson.loads(line) for line in lines], len(lines), repeats)
-    return round(verify + parse, 1)

@@ -16,6 +16,9 @@ def test_secure_vs_plain_compare_reports_figures(clean_aws: str) -> None:
     step = figures["step_cpu_us_per_record"]
     assert step["secure"] > 0 and step["plain"] > 0  # both landers' steps were metered
     assert figures["security_cpu_us_per_record"] == pytest.approx(step["secure"] - step["plain"], abs=0.2)
+    floors = figures["floors_us_per_record"]  # each leg's step is counted in the floor timed around it
+    in_floors = step["secure"] / floors["secure"][0] - step["plain"] / floors["plain"][0]
+    assert figures["overhead_vs_floor"] == pytest.approx(in_floors, abs=0.01)
     assert figures["kms_calls"] >= 1  # the warm-up fetched the data key, and it counts
     plain = Adapter(with_vpc=False, secure=False)
     plain.provision()

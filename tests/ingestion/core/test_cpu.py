@@ -1,4 +1,4 @@
-"""CPU accounting of the benchmarks: it sees child processes, counts real work, and the ceiling is the stated bound."""
+"""CPU accounting of the benchmarks: it sees child processes and counts real work."""
 from __future__ import annotations
 
 import subprocess
@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from ingestion import samples
 from ingestion.core import cpu
 from ingestion.core.cpu import CpuMeter, CpuSpent, cpu_seconds, process_tree
 
@@ -46,8 +45,3 @@ def test_meter_counts_this_process_and_no_emulator_when_none_runs(monkeypatch: p
 def test_cpu_spent_per_record() -> None:
     spent = CpuSpent(own_s=0.6, emulators_s=0.4, wall_s=1.0)
     assert spent.per_record_us(1000) == {"own": 600.0, "emulators": 400.0, "total": 1000.0}
-
-
-def test_floor_is_one_verify_plus_one_parse_per_record() -> None:
-    lines = [r.to_json().encode() for r in samples.generate_records("aws", 40, seed=8)]
-    assert 0 < cpu.floor_us_per_record(lines, repeats=1) < 10_000
