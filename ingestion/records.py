@@ -128,7 +128,7 @@ class Record(BaseModel):
         member = b',"signature":' + orjson.dumps(self.signature)
         start = end - len(member)
         if start < 0 or line[start:end] != member:
-            return SIGNING_PREFIX + canonical_json(self._unsigned()), line
+            return self.signing_bytes(), line
         return SIGNING_PREFIX + line[:start] + line[end:], line
 
     @classmethod

@@ -13,8 +13,8 @@ first send until the last record has landed. Figures are medians over the rounds
   is one libsodium Ed25519 verify plus one orjson parse per record, what any consumer that
   checks signatures pays, in thread CPU as the step is. It is timed just before and just
   after every leg, and each leg's step CPU per record is divided by the mean of the two:
-  this machine's speed drifts (the floor measured 47 µs in one run and 59–79 in the next
-  hour), and a slower minute slows a leg and its floor alike. Secure's figure minus
+  this machine's speed drifts (the floor measured 44.7–52.9 µs in five runs one morning and
+  50.8–79.4 in one run later that day), and a slower minute slows a leg and its floor alike. Secure's figure minus
   plain's, median over rounds. Our security CPU is the consumer step's CPU
   (``BatchLander.step_cpu_s``: screen, admit, land, checkpoint, on whichever thread runs them),
   secure minus plain. Not the whole process's CPU: the SDKs' receive loops poll in their

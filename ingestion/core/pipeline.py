@@ -166,7 +166,7 @@ class BatchLander:
                 self.step_cpu_s += spent
 
     def _screen(self, items: Sequence[tuple[bytes, str]]) -> list[Any]:
-        return [self.validator.screen(raw, position) for raw, position in items]
+        return self.validator.screen_all(items)
 
     def _land(self, batch_id: str, screened: Screened, positions: Mapping[str, str]) -> BatchResult:
         try:

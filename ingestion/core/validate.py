@@ -105,7 +105,11 @@ class Validator:
 
     def check_all(self, items: Iterable[tuple[bytes, str]]) -> tuple[list[Accepted], list[DeadLetter]]:
         """Split (raw, position) pairs into accepted records and dead letters, keeping order."""
-        return self.admit_all([self.screen(raw, position) for raw, position in items])
+        return self.admit_all(self.screen_all(items))
+
+    def screen_all(self, items: Iterable[tuple[bytes, str]]) -> list[Outcome]:
+        """Screen (raw, position) pairs, keeping order (no state: safe in any thread)."""
+        return [self.screen(raw, position) for raw, position in items]
 
     def admit_all(self, screened: Iterable[Outcome]) -> tuple[list[Accepted], list[DeadLetter]]:
         """Admit screened outcomes in order: accepted records and dead letters."""
