@@ -8,11 +8,12 @@ accounting that decides ``verified``, the summary — is here, once.
 """
 from __future__ import annotations
 
+import gc
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol
 
 from tqdm import tqdm
@@ -127,6 +128,19 @@ def idle_wait(seconds: float, follow: Callable[[], bool] | None) -> None:
         time.sleep(min(FOLLOW_TICK_S, left))
 
 
+@contextmanager
+def long_lived_frozen() -> Iterator[None]:
+    """Exempt every object that exists before a run (SDK clients, schemas, the lines to send) from
+    the cyclic garbage collector until the run ends (``gc.freeze``), so a full collection walks
+    only what the run creates. Without it, full collections walking the SDKs' objects cost 20–50 µs
+    a record on Azure, on whichever thread happened to allocate; frozen, under 2."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()  # what was frozen is collectable again once the run is over
+
+
 def _bar(total: int, desc: str, show: bool, position: int) -> tqdm:
     return tqdm(total=total, desc=desc, unit="rec", disable=not show, leave=False, position=position)
 
@@ -142,8 +156,8 @@ def produce_and_consume(
     sending, ready = threading.Event(), threading.Event()
     sending.set()
     sent: list[int] = []
-    with _bar(len(lines), "produce", show_progress, 0) as pbar, _bar(len(lines), "consume", show_progress, 1) as cbar, \
-            ThreadPoolExecutor(1, "consumer") as pool:
+    with long_lived_frozen(), _bar(len(lines), "produce", show_progress, 0) as pbar, \
+            _bar(len(lines), "consume", show_progress, 1) as cbar, ThreadPoolExecutor(1, "consumer") as pool:
         consuming = pool.submit(adapter.consume, lander, batch_size, cbar.update, sending.is_set,
                                 lambda: sent[0] if sent else None, ready)
         ready.wait(READY_TIMEOUT_S)

@@ -18,3 +18,12 @@ def test_plain_lander_lands_raw_lines_unchecked(store: LocalDirStore, records: l
     assert (result.landed, result.dead_lettered, result.duplicates) == (3, 1, 0)  # no signature check, no dedupe
     assert store.get(batch_key("aws", "bench", "s-1")) == b"\n".join(raw for raw, _ in items[:3]) + b"\n"  # no envelope
     assert len(rows) == 3 and lander.checkpoint.positions == {"s": "4"} and not lander.checkpoint.accepted_ids
+
+
+def test_the_floor_legs_extra_work_runs_once_per_parsed_record(store: LocalDirStore, records: list[Record]) -> None:
+    lander = PlainLander(store, "aws", "benchfloor", CheckpointStore(store, "checkpoints/floor.json"))
+    seen: list[bytes] = []
+    lander.extra = seen.append
+    items = [(records[0].to_json().encode(), "s:1"), (b"not json", "s:2"), (records[1].to_json().encode(), "s:3")]
+    result = lander.land("s-1", items, {"s": "3"})
+    assert (result.landed, result.dead_lettered) == (2, 1) and seen == [items[0][0], items[2][0]]
