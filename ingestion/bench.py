@@ -3,7 +3,7 @@
 For each silo named by ``--silos`` (default all three), one child process runs
 ``python -m ingestion.<silo>.bench`` inside that silo's local cloud: the secure
 pipeline and the same pipeline with every security control off, same emulators,
-same records, rounds alternating, medians over ``--rounds`` (5 by default; method
+same records, the order of the legs rotating, medians over ``--rounds`` (7 by default; method
 in ``ingestion/core/bench.py``). A fresh process per silo keeps one SDK's threads
 out of the next one's timing (and ``-m`` from the repository root keeps this
 folder's ``azure/`` from shadowing the Azure SDK).
@@ -31,7 +31,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ingestion.core.cli import BENCH_RECORDS
+from ingestion.core.cli import BENCH_RECORDS, BENCH_ROUNDS
 from lab.cli import MAX_RECORDS, LabError, console, count, parser, run_main, seed
 from lab.silos import SILOS, parse_silos
 
@@ -93,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = parser("ingestion/bench.py", __doc__ or "")
     p.add_argument("--records", type=count(MAX_RECORDS), default=BENCH_RECORDS,
                    help=f"records per leg and round (default {BENCH_RECORDS})")
-    p.add_argument("--rounds", type=count(100), default=5, help="rounds per silo, medians reported (default 5)")
+    p.add_argument("--rounds", type=count(100), default=BENCH_ROUNDS,
+                   help=f"rounds per silo, medians reported (default {BENCH_ROUNDS})")
     p.add_argument("--silos", type=silo_list, default=list(ALL_SILOS),
                    help="comma-separated silos to measure (default aws,azure,gcp)")
     p.add_argument("--seed", type=seed, default=0, help="seed of generated records (default 0)")

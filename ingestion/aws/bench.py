@@ -3,9 +3,10 @@
 Secure: Kinesis stream with SSE-KMS, contract + Ed25519 + dedupe, envelope under a
 KMS data key (cached), S3 puts with SSE-KMS, checkpoint of accepted ids. Plain: a
 second stream and bucket without SSE, a JSON parse, raw puts, positions-only
-checkpoint. Same records, same moto, rounds alternate; method and figures in
-``ingestion/core/bench.py``. Also: envelope encryption vs bare AES-GCM on one
-buffer with the same cached KMS provider (``envelope_vs_aesgcm_ratio``).
+checkpoint. Same records, same moto, the floor leg (plain plus the floor's verify
+and parse per record), the order rotating; method and figures in
+``ingestion/core/bench.py``. Also: envelope encryption vs bare AES-GCM on one buffer
+with the same cached KMS provider (``envelope_vs_aesgcm_ratio``).
 
 ``make bench`` runs this with the other silos; ``python -m ingestion.aws.bench`` alone.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ingestion.core.cli import BENCH_RECORDS, silo_bench_main
+from ingestion.core.cli import BENCH_RECORDS, BENCH_ROUNDS, silo_bench_main
 from lab.cli import run_main
 
 ENVELOPE_MIB = 32
@@ -22,7 +23,7 @@ ENVELOPE_MIB = 32
 ENVELOPE_REPEATS = 15
 
 
-def bench(records: int = BENCH_RECORDS, seed: int = 0, rounds: int = 5) -> dict[str, Any]:
+def bench(records: int = BENCH_RECORDS, seed: int = 0, rounds: int = BENCH_ROUNDS) -> dict[str, Any]:
     """Secure vs plain on the AWS silo (moto must be up), plus the envelope figure."""
     from encryption.bench import envelope_vs_aesgcm
     from ingestion import samples

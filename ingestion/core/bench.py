@@ -40,6 +40,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ingestion.core.cli import BENCH_ROUNDS
 from ingestion.core.cpu import CpuMeter
 from ingestion.core.floor import Floor
 from ingestion.core.plain import PlainLander
@@ -77,7 +78,7 @@ def _median(values: Sequence[float], digits: int = 3) -> float:
     return round(statistics.median(values), digits)
 
 
-def compare(make: Callable[[bool], SiloAdapter], lines: Sequence[bytes], rounds: int = 5) -> dict[str, Any]:
+def compare(make: Callable[[bool], SiloAdapter], lines: Sequence[bytes], rounds: int = BENCH_ROUNDS) -> dict[str, Any]:
     """Secure vs plain (and the floor leg) on one silo (its local cloud must be up); the figures above."""
     secure, plain = make(True), make(False)
     for adapter in (secure, plain):

@@ -19,6 +19,8 @@ from lab.cli import MAX_RECORDS, LabError, count, exit_code, parser, print_summa
 #: records per leg and round of a silo benchmark: at 2,000 a leg lasted ~0.5 s on moto, and one idle
 #: poll of the Kinesis consumer (0.2 s: Kinesis allows 5 reads/s per shard) moved the ratio by 0.1-0.3
 BENCH_RECORDS = 5000
+#: rounds of each benchmark leg, medians reported (each round runs secure, plain and the floor leg)
+BENCH_ROUNDS = 7
 
 if TYPE_CHECKING:
     from ingestion.core.run import SiloAdapter
@@ -129,7 +131,8 @@ def silo_bench_main(
     p = parser(prog, description)
     p.add_argument("--records", type=count(MAX_RECORDS), default=BENCH_RECORDS,
                    help=f"records per leg and round (default {BENCH_RECORDS})")
-    p.add_argument("--rounds", type=count(100), default=5, help="rounds of secure + plain, alternating (default 5)")
+    p.add_argument("--rounds", type=count(100), default=BENCH_ROUNDS,
+                   help=f"rounds of secure, plain and floor legs, order rotating (default {BENCH_ROUNDS})")
     p.add_argument("--seed", type=seed, default=0, help="seed of generated records (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)

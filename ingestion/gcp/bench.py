@@ -3,8 +3,9 @@
 Secure: Pub/Sub (ordering key, provenance attributes) → contract + Ed25519 + dedupe →
 envelope under Cloud KMS (data-key cache) into GCS → BigQuery rows → checkpoint →
 ack. Plain: its own topic, subscription, bucket and table, a JSON parse, raw GCS
-objects and rows, positions-only checkpoint. Same records, same emulators, rounds
-alternate; method and figures in ``ingestion/core/bench.py``.
+objects and rows, positions-only checkpoint. Same records, same emulators, the floor
+leg (plain plus the floor's verify and parse per record), the order rotating; method and
+figures in ``ingestion/core/bench.py``.
 
 ``make bench`` runs this with the other silos; ``python -m ingestion.gcp.bench`` alone.
 """
@@ -14,11 +15,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from ingestion.core.cli import BENCH_RECORDS, silo_bench_main
+from ingestion.core.cli import BENCH_RECORDS, BENCH_ROUNDS, silo_bench_main
 from lab.cli import run_main
 
 
-def bench(records: int = BENCH_RECORDS, seed: int = 0, rounds: int = 5) -> dict[str, Any]:
+def bench(records: int = BENCH_RECORDS, seed: int = 0, rounds: int = BENCH_ROUNDS) -> dict[str, Any]:
     """Secure vs plain on the GCP silo (its emulators must be up), under fresh resource names."""
     from ingestion import samples
     from ingestion.core.bench import compare
