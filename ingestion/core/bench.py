@@ -57,14 +57,14 @@ WARM_UP = 50
 
 
 def _leg(adapter: SiloAdapter, lines: Sequence[bytes], trust: TrustStore, dataset: str,
-         extra: Callable[[bytes], object] | None = None) -> tuple[float, float, Any]:
+         per_record: Callable[[bytes], object] | None = None) -> tuple[float, float, Any]:
     """(wall seconds, process CPU seconds, lander) of one timed produce + consume, after an untimed
-    reset; ``extra``: the floor leg's work per record (on a plain adapter's lander)."""
+    reset; ``per_record``: the floor leg's work per record (on a plain adapter's lander)."""
     adapter.reset(dataset)
     lander = adapter.lander(dataset, trust)
-    if extra is not None:
+    if per_record is not None:
         assert isinstance(lander, PlainLander), "the floor leg runs on a plain adapter"
-        lander.extra = extra
+        lander.per_record = per_record
     summary = IngestSummary(adapter.silo, dataset)
     meter = CpuMeter(adapter.silo)
     produced, consumed = produce_and_consume(adapter, lines, lander, summary, adapter.default_batch_size, cpu=meter)
@@ -88,8 +88,8 @@ def compare(make: Callable[[bool], SiloAdapter], lines: Sequence[bytes], rounds:
     legs: dict[str, tuple[SiloAdapter, Callable[[bytes], object] | None]] = {
         "secure": (secure, None), "plain": (plain, None), "floor": (plain, floor.work)}
     kms_before = secure.kms_calls()  # the warm-up fetches the data key: it counts
-    for name, (adapter, extra) in legs.items():  # warm each path once (connections, first BigQuery insert, ...)
-        _leg(adapter, lines[:WARM_UP], trust, DATASETS[name], extra)
+    for name, (adapter, per_record) in legs.items():  # warm each path once (connections, first BigQuery insert, ...)
+        _leg(adapter, lines[:WARM_UP], trust, DATASETS[name], per_record)
     wall: dict[str, list[float]] = {leg: [] for leg in LEGS}
     cpu: dict[str, list[float]] = {leg: [] for leg in LEGS}  # the whole process
     step: dict[str, list[float]] = {leg: [] for leg in LEGS}  # the consumer step, µs per record
@@ -100,8 +100,8 @@ def compare(make: Callable[[bool], SiloAdapter], lines: Sequence[bytes], rounds:
         before = floor.measure()
         for name in LEGS[r % 3:] + LEGS[:r % 3]:  # the order rotates
             print(f"bench {secure.silo}: round {r + 1}/{rounds} {name}", file=sys.stderr, flush=True)
-            adapter, extra = legs[name]
-            w, c, lander = _leg(adapter, lines, trust, DATASETS[name], extra)
+            adapter, per_record = legs[name]
+            w, c, lander = _leg(adapter, lines, trust, DATASETS[name], per_record)
             after = floor.measure()
             idle[name].append((before + after) / 2)
             before = after

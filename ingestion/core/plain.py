@@ -5,7 +5,7 @@ more — no contract, no signature, no dedupe — and lands the raw lines withou
 envelope encryption; its checkpoint keeps positions only. With a plain stream and
 store (no SSE/CMEK) it is what the pipeline would cost if it trusted everything,
 so secure ÷ plain measures the cost of security alone (``ingestion/core/bench.py``).
-Never used outside the benchmark. Its ``extra`` hook is how the benchmark's floor leg adds the
+Never used outside the benchmark. Its ``per_record`` hook is how the benchmark's floor leg adds the
 floor's work (``ingestion.core.floor``) to each record, and nothing else.
 """
 from __future__ import annotations
@@ -31,19 +31,19 @@ class PlainLander(BatchLander):
                  sink: Callable[[str, Sequence[Any]], None] | None = None) -> None:
         super().__init__(store, None, silo, dataset, TrustStore({}), checkpoints, sink)  # type: ignore[arg-type]
         #: work done on each raw record after its parse (the benchmark's floor leg: ``Floor.work``)
-        self.extra: Callable[[bytes], object] | None = None
+        self.per_record: Callable[[bytes], object] | None = None
 
     def _screen(self, items: Sequence[tuple[bytes, str]]) -> list[Any]:
         outcomes: list[Any] = []
-        extra = self.extra
+        per_record = self.per_record
         for raw, position in items:
             try:
                 outcomes.append((raw, orjson.loads(raw)))
             except orjson.JSONDecodeError:
                 outcomes.append(DeadLetter("not valid JSON", "", position, base64.b64encode(raw).decode()))
                 continue
-            if extra is not None:
-                extra(raw)
+            if per_record is not None:
+                per_record(raw)
         return outcomes
 
     def _land(self, batch_id: str, screened: Screened, positions: Mapping[str, str]) -> BatchResult:

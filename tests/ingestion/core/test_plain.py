@@ -20,10 +20,10 @@ def test_plain_lander_lands_raw_lines_unchecked(store: LocalDirStore, records: l
     assert len(rows) == 3 and lander.checkpoint.positions == {"s": "4"} and not lander.checkpoint.accepted_ids
 
 
-def test_the_floor_legs_extra_work_runs_once_per_parsed_record(store: LocalDirStore, records: list[Record]) -> None:
+def test_the_floor_legs_work_runs_once_per_parsed_record(store: LocalDirStore, records: list[Record]) -> None:
     lander = PlainLander(store, "aws", "benchfloor", CheckpointStore(store, "checkpoints/floor.json"))
     seen: list[bytes] = []
-    lander.extra = seen.append
+    lander.per_record = seen.append
     items = [(records[0].to_json().encode(), "s:1"), (b"not json", "s:2"), (records[1].to_json().encode(), "s:3")]
     result = lander.land("s-1", items, {"s": "3"})
     assert (result.landed, result.dead_lettered) == (2, 1) and seen == [items[0][0], items[2][0]]
