@@ -5,7 +5,8 @@ Secure: Event Hubs → contract + Ed25519 + dedupe → envelope under a Key Vaul
 same hub and container, a JSON parse, raw blobs, positions-only checkpoint (Azurite
 has no server-side encryption to turn off). Same records, same emulators, the floor
 leg (plain plus the floor's verify and parse per record), the order rotating; method and
-figures in ``ingestion/core/bench.py``. The Event Hubs AMQP link has no TLS on the emulator, so the figures compare code paths, not Azure's limits.
+figures in ``ingestion/core/bench.py``. The Event Hubs AMQP link has no TLS on the
+emulator, so the figures compare code paths, not Azure's limits.
 
 ``make bench`` runs this with the other silos; ``python -m ingestion.azure.bench`` alone.
 """

@@ -137,41 +137,39 @@ class EventHubConsumer:
 
         def on_batch(_context: Any, events: list[Any]) -> None:
             with busy:
-                _on_batch(events)
-
-        def _on_batch(events: list[Any]) -> None:
-            if finished.is_set():
-                return
-            try:
-                if not events:
-                    if caught_up():
-                        finished.set()
-                        return
-                    if targets[pid] is None:  # still following the producer: waiting is not a stall
-                        return
-                    idle_rounds[0] += 1
-                    if idle_rounds[0] * self.max_wait_s >= self.stall_timeout_s:
-                        raise LabError(f"partition {pid}: no events for {self.stall_timeout_s:.0f} s "
-                                       f"before reaching sequence number {targets[pid]}")
+                if finished.is_set():
                     return
-                idle_rounds[0] = 0
-                last = events[-1].sequence_number
-                screened = self.lander.screen([(event_bytes(e), f"{pid}:{e.sequence_number}") for e in events])
-                with self._lock:
-                    if max_batches is not None and self.landed_batches >= max_batches:
-                        finished.set()
+                try:
+                    if not events:
+                        if caught_up():
+                            finished.set()
+                            return
+                        if targets[pid] is None:  # still following the producer: waiting is not a stall
+                            return
+                        idle_rounds[0] += 1
+                        if idle_rounds[0] * self.max_wait_s >= self.stall_timeout_s:
+                            raise LabError(f"partition {pid}: no events for {self.stall_timeout_s:.0f} s "
+                                           f"before reaching sequence number {targets[pid]}")
                         return
-                    result = self.lander.land(f"p{pid}-{events[0].sequence_number:012d}", screened, {pid: str(last)})
-                    self.stats.add(result, len(events))
-                    self.landed_batches += 1
-                    last_landed[0] = last
-                    if progress:
-                        progress(len(events))
-                    if caught_up() or (max_batches is not None and self.landed_batches >= max_batches):
-                        finished.set()
-            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-                failure.append(exc)
-                finished.set()
+                    idle_rounds[0] = 0
+                    last = events[-1].sequence_number
+                    screened = self.lander.screen([(event_bytes(e), f"{pid}:{e.sequence_number}") for e in events])
+                    with self._lock:
+                        if max_batches is not None and self.landed_batches >= max_batches:
+                            finished.set()
+                            return
+                        batch_id = f"p{pid}-{events[0].sequence_number:012d}"
+                        result = self.lander.land(batch_id, screened, {pid: str(last)})
+                        self.stats.add(result, len(events))
+                        self.landed_batches += 1
+                        last_landed[0] = last
+                        if progress:
+                            progress(len(events))
+                        if caught_up() or (max_batches is not None and self.landed_batches >= max_batches):
+                            finished.set()
+                except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                    failure.append(exc)
+                    finished.set()
 
         client = self.client_factory()
         start: Any = "-1" if done is None else int(done)

@@ -119,7 +119,8 @@ def compare(make: Callable[[bool], SiloAdapter], lines: Sequence[bytes], rounds:
         raise LabError(f"{secure.silo} bench: the floor leg cost no more than plain ({floor_us}); use more records")
     overheads = [s / f for s, f in zip(security_us, floor_us)]
     # in idle floors, each leg in the floor timed around it: a slower minute slows both alike
-    idle_overheads = [s / fs - p / fp for s, p, fs, fp in zip(step["secure"], step["plain"], idle["secure"], idle["plain"])]
+    idle_overheads = [s / fs - p / fp
+                      for s, p, fs, fp in zip(step["secure"], step["plain"], idle["secure"], idle["plain"])]
     ratios = [p / s for s, p in zip(wall["secure"], wall["plain"])]
     return {
         "records": n,
